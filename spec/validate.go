@@ -1,0 +1,349 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/patternmatcher"
+)
+
+// applyDefaults is the one place defaults are set. It runs before
+// validation, which uses the parser's positions to tell a written value
+// from a defaulted one.
+func applyDefaults(s *Spec, p *parser) {
+	if s.Runtime == "" {
+		s.Runtime = RuntimeDistroless
+	}
+	// Only distroless has versioned pairs; for chainguard the version is
+	// whatever "latest" is, and an empty Version says so.
+	if s.Runtime == RuntimeDistroless && s.Python.Version == "" {
+		s.Python.Version = DefaultPythonVersion
+	}
+	if s.App.Workdir == "" {
+		s.App.Workdir = DefaultWorkdir
+	}
+	// Requirements stays empty when unwritten: the frontend decides from the
+	// context whether requirements.txt exists.
+	_, s.Python.RequirementsSet = p.pos["python.requirements"]
+}
+
+func (p *parser) written(field string) bool {
+	_, ok := p.pos[field]
+	return ok
+}
+
+// at is where an error about field points: its value, else its key, else
+// the nearest written parent.
+func (p *parser) at(field string) Position {
+	for f := field; f != ""; f = parentPath(f) {
+		if pos, ok := p.pos[f]; ok {
+			return pos
+		}
+	}
+	return Position{1, 1}
+}
+
+// fail reports a validation error unless field already has one: a value
+// that could not be read (wrong type) is not also reported as empty.
+func (p *parser) fail(field, format string, args ...any) {
+	if p.failed[field] {
+		return
+	}
+	p.errorf(p.at(field), field, format, args...)
+}
+
+func (p *parser) failKey(field, format string, args ...any) {
+	if p.failed[field] {
+		return
+	}
+	pos, ok := p.keyPos[field]
+	if !ok {
+		pos = p.at(field)
+	}
+	p.errorf(pos, field, format, args...)
+}
+
+func (p *parser) validate(s *Spec) {
+	p.required(s)
+	p.enum("apiVersion", s.APIVersion)
+	if p.written("name") {
+		switch {
+		case len(s.Name) > maxNameLen:
+			p.fail("name", "name is %d characters; the limit is %d", len(s.Name), maxNameLen)
+		case !nameRe.MatchString(s.Name):
+			p.fail("name", "name %q is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(s.Name, 60), nameRe)
+		}
+	}
+	p.enum("language", s.Language)
+	p.enum("runtime", s.Runtime)
+	p.validatePython(s)
+	p.validateBuild(s)
+	p.validateApp(s)
+	p.reference("base.builder", s.Base.Builder)
+	p.reference("base.runtime", s.Base.Runtime)
+}
+
+// required reports missing required fields; a missing section is reported
+// once, not once per field inside it.
+func (p *parser) required(s *Spec) {
+	for _, f := range []string{"apiVersion", "name", "language", "app", "app.entrypoint"} {
+		parent := parentPath(f)
+		if p.written(f) || (parent != "" && !p.written(parent)) {
+			continue
+		}
+		r := rules[f]
+		hint := ""
+		if r.example != "" {
+			hint = ", e.g. " + r.example
+		}
+		if parent != "" {
+			p.failKey(parent, "%s is required%s", f, hint)
+			continue
+		}
+		p.errorf(p.rootPos(), f, "%s is required%s", f, hint)
+	}
+}
+
+// rootPos is the first key of the document, where a missing top-level key
+// is reported.
+func (p *parser) rootPos() Position {
+	best := Position{}
+	for f, pos := range p.keyPos {
+		if strings.ContainsAny(f, ".[") {
+			continue
+		}
+		if best.Line == 0 || pos.Line < best.Line || (pos.Line == best.Line && pos.Column < best.Column) {
+			best = pos
+		}
+	}
+	if best.Line == 0 {
+		return Position{1, 1}
+	}
+	return best
+}
+
+func (p *parser) enum(field, v string) {
+	if !p.written(field) {
+		return
+	}
+	allowed := rules[field].enum
+	if !slices.Contains(allowed, v) {
+		p.fail(field, "%s %q is not supported; allowed: %s", field, truncate(v, 60), strings.Join(allowed, ", "))
+	}
+}
+
+func (p *parser) validatePython(s *Spec) {
+	py := s.Python
+	if p.written("python.version") {
+		if s.Runtime == RuntimeChainguard {
+			p.fail("python.version", "python.version is not allowed with runtime chainguard: the public Chainguard catalog serves only the latest tag; to pin a version, name the images with base.builder and base.runtime")
+		} else if s.Runtime == RuntimeDistroless {
+			p.enum("python.version", py.Version)
+		}
+	}
+	if p.written("python.requirements") {
+		p.relPath("python.requirements", py.Requirements, pathFile)
+	}
+	if p.written("python.indexUrl") {
+		if msg := checkIndexURL(py.IndexURL); msg != "" {
+			p.fail("python.indexUrl", "python.indexUrl %s", msg)
+		}
+	}
+	if p.written("python.indexUrlSecret") && !secretIDRe.MatchString(py.IndexURLSecret) {
+		p.fail("python.indexUrlSecret", "python.indexUrlSecret %q is not a BuildKit secret id: use letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(py.IndexURLSecret, 60), secretIDRe)
+	}
+}
+
+// checkIndexURL returns what is wrong with an index URL, or "". Messages
+// never repeat the URL: it may carry a token the user pasted by mistake.
+func checkIndexURL(raw string) string {
+	if raw == "" {
+		return "is empty"
+	}
+	for _, r := range raw {
+		if r <= ' ' || r == 0x7f {
+			return "must not contain whitespace or control characters"
+		}
+	}
+	rest, hasScheme := strings.CutPrefix(strings.ToLower(raw), "https://")
+	if !hasScheme {
+		rest, hasScheme = strings.CutPrefix(strings.ToLower(raw), "http://")
+	}
+	if !hasScheme {
+		return "must be an http:// or https:// URL"
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if strings.Contains(authority, "@") {
+		return "must not contain credentials (user:password@): put the whole URL in a BuildKit secret and name it in python.indexUrlSecret"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err
+		}
+		return fmt.Sprintf("is not a valid URL: %v", err)
+	}
+	if u.Host == "" {
+		return "has no host"
+	}
+	return ""
+}
+
+const (
+	pathFile    = iota // requirements: a file
+	pathInclude        // include: a file or directory, trailing / allowed
+	pathPattern        // exclude: a .dockerignore pattern, leading ! allowed
+)
+
+// relPath checks that a path stays inside the build context. Paths are
+// compared as written: the frontend resolves them against the context with
+// BuildKit's own include/exclude handling, which does not follow symlinks
+// out of it.
+func (p *parser) relPath(field, v string, kind int) {
+	q := v
+	if kind == pathPattern {
+		q = strings.TrimPrefix(v, "!")
+	}
+	switch {
+	case q == "":
+		p.fail(field, "%s is empty", field)
+	case strings.ContainsAny(q, "\x00\n\r"):
+		p.fail(field, "%s must not contain NUL or line breaks", field)
+	case strings.TrimSpace(q) != q:
+		p.fail(field, "%s %q has leading or trailing spaces", field, truncate(v, 60))
+	case strings.HasPrefix(q, "/"):
+		p.fail(field, "%s %q is absolute; paths are relative to the build context, e.g. %q", field, truncate(v, 60), truncate(strings.TrimLeft(q, "/"), 60))
+	case q == ".." || strings.HasPrefix(q, "../") || strings.Contains(q, "/../") || strings.HasSuffix(q, "/.."):
+		p.fail(field, "%s %q leaves the build context (..); paths must stay inside it", field, truncate(v, 60))
+	default:
+		trimmed := q
+		if kind != pathFile {
+			trimmed = strings.TrimSuffix(q, "/")
+		}
+		if c := path.Clean(trimmed); c != trimmed {
+			p.fail(field, "%s %q is not a clean path; write %q", field, truncate(v, 60), truncate(c, 60))
+			return
+		}
+		if kind == pathFile && strings.HasSuffix(q, "/") {
+			p.fail(field, "%s %q names a directory; it must be a file, e.g. requirements.txt", field, truncate(v, 60))
+			return
+		}
+		if kind == pathPattern {
+			if _, err := patternmatcher.New([]string{v}); err != nil {
+				p.fail(field, "%s %q is not a valid .dockerignore pattern: %v", field, truncate(v, 60), err)
+			}
+		}
+	}
+}
+
+func (p *parser) validateBuild(s *Spec) {
+	b := s.Build
+	for i, pkg := range b.AptPackages {
+		if !aptPackageRe.MatchString(pkg) {
+			p.fail(indexPath("build.aptPackages", i), "build.aptPackages[%d] %q is not a Debian package: write name or name=version (name: lowercase letters, digits, '+', '-', '.'; version starts with a digit)", i, truncate(pkg, 60))
+		}
+	}
+	if len(b.AptPackages) > 0 && s.Runtime == RuntimeChainguard {
+		p.fail("build.aptPackages", "build.aptPackages needs runtime distroless: the chainguard (Wolfi) builder installs packages with apk, not apt")
+	}
+	p.env("build.env", b.Env)
+	for i, argv := range b.Commands {
+		p.argv(indexPath("build.commands", i), argv, rules["build.commands"].items.example)
+	}
+}
+
+func (p *parser) validateApp(s *Spec) {
+	a := s.App
+	for i, v := range a.Include {
+		p.relPath(indexPath("app.include", i), v, pathInclude)
+	}
+	for i, v := range a.Exclude {
+		p.relPath(indexPath("app.exclude", i), v, pathPattern)
+	}
+	if p.written("app.workdir") {
+		w := a.Workdir
+		switch {
+		case strings.ContainsAny(w, "\x00\n\r"):
+			p.fail("app.workdir", "app.workdir must not contain NUL or line breaks")
+		case !strings.HasPrefix(w, "/"):
+			p.fail("app.workdir", "app.workdir %q must be an absolute path, e.g. /app", truncate(w, 60))
+		case w == "/" || path.Clean(w) == "/":
+			p.fail("app.workdir", "app.workdir must not be /: the app gets its own directory, e.g. /app")
+		case strings.Contains(w+"/", "/../"):
+			p.fail("app.workdir", "app.workdir %q must not contain ..", truncate(w, 60))
+		case path.Clean(w) != w:
+			p.fail("app.workdir", "app.workdir %q is not a clean path; write %q", truncate(w, 60), truncate(path.Clean(w), 60))
+		}
+	}
+	if p.written("app.entrypoint") {
+		p.argv("app.entrypoint", a.Entrypoint, rules["app.entrypoint"].example)
+	}
+	p.env("app.env", a.Env)
+	seen := map[int]int{}
+	for i, port := range a.Ports {
+		if first, dup := seen[port]; dup {
+			p.fail(indexPath("app.ports", i), "app.ports[%d]: port %d is listed twice (first at app.ports[%d])", i, port, first)
+			continue
+		}
+		seen[port] = i
+	}
+	for _, l := range a.Labels {
+		f := "app.labels." + l.Key
+		if !labelKeyRe.MatchString(l.Key) {
+			p.failKey(f, "label key %q is invalid: use lowercase letters, digits, '.', '_', '-' and '/', starting and ending with a letter or digit, e.g. org.opencontainers.image.source", truncate(l.Key, 60))
+		}
+		if strings.ContainsRune(l.Value, 0) {
+			p.fail(f, "label %s contains a NUL byte", truncate(l.Key, 60))
+		}
+	}
+}
+
+// argv checks an exec-form command. Elements are passed verbatim as argv,
+// never through a shell, so only NUL (which cannot be in an argv element)
+// and an empty program are wrong.
+func (p *parser) argv(field string, argv []string, example string) {
+	if len(argv) == 0 {
+		p.fail(field, "%s is an empty list; give a program and its arguments, e.g. %s", field, example)
+		return
+	}
+	if argv[0] == "" {
+		p.fail(indexPath(field, 0), "%s[0], the program, is empty", field)
+	}
+	for i, a := range argv {
+		if strings.ContainsRune(a, 0) {
+			p.fail(indexPath(field, i), "%s[%d] contains a NUL byte, which cannot be passed as an argument", field, i)
+		}
+	}
+}
+
+func (p *parser) env(field string, vars []EnvVar) {
+	reserved := rules[field].reserved
+	for _, e := range vars {
+		f := field + "." + e.Name
+		switch {
+		case !envNameRe.MatchString(e.Name):
+			p.failKey(f, "%s: %q is not a valid variable name: use letters, digits and '_', not starting with a digit", field, truncate(e.Name, 60))
+		case reserved[e.Name] != "":
+			p.failKey(f, "%s: %s is reserved: %s", field, e.Name, reserved[e.Name])
+		}
+		if strings.ContainsRune(e.Value, 0) {
+			p.fail(f, "%s.%s contains a NUL byte, which cannot be in an environment value", field, truncate(e.Name, 60))
+		}
+	}
+}
+
+func (p *parser) reference(field, v string) {
+	if !p.written(field) {
+		return
+	}
+	if _, err := reference.ParseNormalizedNamed(v); err != nil {
+		p.fail(field, "%s %q is not a valid image reference (%v), e.g. registry.example/python:3.13@sha256:<64 hex digits>", field, truncate(v, 100), err)
+	}
+}
