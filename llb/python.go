@@ -1,0 +1,413 @@
+package llb
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/distill-build/distill/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Fixed paths and ids of the generated build. They are part of the
+// product's contract (documented in the README), not tunables.
+const (
+	// VenvDir is where the virtual environment lives in both stages.
+	VenvDir = "/opt/venv"
+	// BuildUID/BuildGID own everything the builder writes; no build step
+	// runs as root except OS package installation and directory setup.
+	BuildUID = 10001
+	BuildGID = 10001
+	// BuildHome is the build user's HOME (pip's cache lives beneath it).
+	BuildHome = "/home/build"
+	// RuntimeUser is the runtime image's numeric user (distroless and
+	// Chainguard both call uid 65532 "nonroot").
+	RuntimeUser = "65532:65532"
+
+	requirementsMount = "/run/distill/requirements"
+	pipCacheDir       = BuildHome + "/.cache/pip"
+)
+
+// DefaultExcludes are left out of the build context even when there is no
+// .dockerignore: secrets and VCS data that a `COPY . .` would otherwise ship.
+// They are applied after the user's ignore patterns, so a `!` pattern cannot
+// bring them back.
+var DefaultExcludes = []string{
+	".git", "**/.git",
+	".hg", ".svn",
+	".env", ".env.*", "**/.env", "**/.env.*",
+	"**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx",
+	"**/id_rsa*", "**/id_dsa*", "**/id_ecdsa*", "**/id_ed25519*",
+	"**/.ssh", "**/.aws", "**/.gnupg", "**/.docker/config.json", "**/.kube/config",
+	"**/.npmrc", "**/.pypirc", "**/.netrc", "**/.git-credentials",
+	"**/__pycache__", "**/*.pyc",
+	"**/.venv", "**/.tox", "**/.pytest_cache", "**/.mypy_cache",
+}
+
+// Image is a base image resolved to a digest, with its config.
+type Image struct {
+	// Ref is the reference the spec or the pair named (by tag).
+	Ref string
+	// Digest is the manifest digest the tag resolved to.
+	Digest digest.Digest
+	// Config is the image config (env, user, labels, history).
+	Config dockerspec.DockerOCIImage
+}
+
+// Pinned returns the reference with its digest, which is what the LLB uses.
+func (i Image) Pinned() string {
+	name := i.Ref
+	if at := strings.Index(name, "@"); at >= 0 {
+		name = name[:at]
+	}
+	if i.Digest == "" {
+		return name
+	}
+	return name + "@" + i.Digest.String()
+}
+
+// Bases are the resolved builder and runtime images.
+type Bases struct {
+	Builder Image
+	Runtime Image
+}
+
+// Options are the inputs that do not come from the spec.
+type Options struct {
+	// Context is the build context, already filtered by .dockerignore.
+	// DefaultExcludes and app.exclude are applied again when copying.
+	Context llb.State
+	// Platform is the target platform.
+	Platform ocispecs.Platform
+	// Requirements is the requirements file's path in the context, or ""
+	// when the app has none (the frontend decides the default).
+	Requirements string
+	// CacheNamespace prefixes cache mount ids (BUILDKIT_CACHE_MOUNT_NS), so
+	// tenants of one engine do not share caches unless they want to.
+	CacheNamespace string
+	// SourceMap, when set, ties each step to the spec line it comes from so
+	// a failing step is reported at that line.
+	SourceMap *llb.SourceMap
+}
+
+// Result is the generated build.
+type Result struct {
+	// Image is the final runtime image's filesystem.
+	Image llb.State
+	// Builder is the builder stage after the last build step (the
+	// `builder` target, for debugging a dependency install).
+	Builder llb.State
+	// Config is the final image's OCI config.
+	Config dockerspec.DockerOCIImage
+	// Warnings are the pair's findings.
+	Warnings []Warning
+}
+
+// Build describes the whole Python build: the builder stage steps 1–5 and
+// the runtime stage steps 6–8 of DESIGN.md.
+func Build(s *spec.Spec, pair Pair, bases Bases, opt Options) (*Result, error) {
+	if s.Language != spec.LanguagePython {
+		return nil, fmt.Errorf("language %q is not supported; allowed: %s", s.Language, spec.LanguagePython)
+	}
+	if len(s.App.Entrypoint) == 0 {
+		return nil, fmt.Errorf("app.entrypoint is required")
+	}
+	b := &builder{s: s, pair: pair, bases: bases, opt: opt}
+	bst := b.builderStage()
+	final := b.runtimeStage(bst)
+	cfg := b.imageConfig()
+	return &Result{Image: final, Builder: bst, Config: cfg, Warnings: pair.Warnings}, nil
+}
+
+type builder struct {
+	s     *spec.Spec
+	pair  Pair
+	bases Bases
+	opt   Options
+	step  int
+}
+
+func (b *builder) workdir() string {
+	if b.s.App.Workdir != "" {
+		return b.s.App.Workdir
+	}
+	return spec.DefaultWorkdir
+}
+
+// name gives each vertex a readable progress line; numbering follows the
+// order the steps are described in, which is fixed.
+func (b *builder) name(stage, format string, args ...any) llb.ConstraintsOpt {
+	b.step++
+	return llb.WithCustomName(fmt.Sprintf("[%s %d] %s", stage, b.step, fmt.Sprintf(format, args...)))
+}
+
+// at ties a vertex to the spec field it comes from; without a known field
+// it still names the spec file, so errors say which file built the step.
+func (b *builder) at(field string) llb.ConstraintsOpt {
+	pos, ok := b.s.Positions[field]
+	if !ok {
+		return b.opt.SourceMap.Location(nil)
+	}
+	line := int32(pos.Line)
+	return b.opt.SourceMap.Location([]*pb.Range{{Start: &pb.Position{Line: line}, End: &pb.Position{Line: line}}})
+}
+
+// constraints merges the name and, when known, the source location.
+func (b *builder) constraints(stage, field, format string, args ...any) []llb.ConstraintsOpt {
+	out := []llb.ConstraintsOpt{b.name(stage, format, args...), llb.Platform(b.opt.Platform)}
+	if b.opt.SourceMap != nil {
+		out = append(out, b.at(field))
+	}
+	return out
+}
+
+func (b *builder) cacheID(kind string) string {
+	// Keyed by the builder image repository so two distros never share an
+	// apt or pip cache, but every app on the same builder shares downloads.
+	repo := b.bases.Builder.Ref
+	if at := strings.Index(repo, "@"); at >= 0 {
+		repo = repo[:at]
+	}
+	return b.opt.CacheNamespace + "distill/" + kind + "/" + repo
+}
+
+// baseState starts a stage from a digest-pinned image with its config's
+// environment and working directory, as a Dockerfile FROM would.
+func (b *builder) baseState(img Image, stage string) llb.State {
+	st := llb.Image(img.Pinned(), llb.Platform(b.opt.Platform), llb.WithCustomName(fmt.Sprintf("[%s] FROM %s", stage, img.Pinned())))
+	for _, kv := range img.Config.Config.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		st = st.AddEnv(k, v)
+	}
+	if wd := img.Config.Config.WorkingDir; wd != "" {
+		st = st.Dir(wd)
+	}
+	return st
+}
+
+func (b *builder) builderStage() llb.State {
+	s := b.s
+	wd := b.workdir()
+	st := b.baseState(b.bases.Builder, "builder")
+
+	// OS packages first: they change least often, and this is the only
+	// step that runs as root with the network on.
+	if len(s.Build.AptPackages) > 0 {
+		run := st.Run(
+			llb.Args(append([]string{"python3", "-c", aptScript}, s.Build.AptPackages...)),
+			llb.User("0:0"),
+			llb.AddMount("/var/cache/apt", llb.Scratch(), llb.AsPersistentCacheDir(b.cacheID("apt-cache"), llb.CacheMountLocked)),
+			llb.AddMount("/var/lib/apt/lists", llb.Scratch(), llb.AsPersistentCacheDir(b.cacheID("apt-lists"), llb.CacheMountLocked)),
+			withConstraints(b.constraints("builder", "build.aptPackages", "apt-get install %s", strings.Join(s.Build.AptPackages, " "))),
+		)
+		st = run.Root()
+	}
+
+	st = st.Run(
+		llb.Args([]string{"python3", "-c", prepareScript, b.pair.RuntimePython,
+			strconv.Itoa(BuildUID), strconv.Itoa(BuildGID), VenvDir, BuildHome, wd}),
+		llb.User("0:0"),
+		llb.Network(llb.NetModeNone),
+		withConstraints(b.constraints("builder", "", "prepare build user %d and %s", BuildUID, b.pair.RuntimePython)),
+	).Root()
+
+	// From here on everything runs as the unprivileged build user.
+	st = st.User(fmt.Sprintf("%d:%d", BuildUID, BuildGID)).
+		AddEnv("HOME", BuildHome).
+		AddEnv("VIRTUAL_ENV", VenvDir).
+		AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1").
+		AddEnv("PIP_NO_INPUT", "1")
+
+	// The venv is created through the runtime's interpreter path, without
+	// pip: packages are installed by the builder's own pip, so the venv
+	// never contains pip, setuptools or wheel to begin with.
+	st = st.Run(
+		llb.Args([]string{b.pair.RuntimePython, "-m", "venv", "--without-pip", VenvDir}),
+		llb.Network(llb.NetModeNone),
+		withConstraints(b.constraints("builder", "python.version", "create venv %s for %s", VenvDir, b.pair.RuntimePython)),
+	).Root()
+
+	if b.opt.Requirements != "" {
+		st = b.pipInstall(st)
+	}
+
+	st = b.copyApp(st)
+
+	venvPath := VenvDir + "/bin:" + envValue(b.bases.Builder.Config.Config.Env, "PATH", defaultPath)
+	for i, argv := range s.Build.Commands {
+		opts := []llb.RunOption{
+			llb.Args(argv),
+			llb.Dir(wd),
+			llb.Network(llb.NetModeNone),
+			llb.AddEnv("PATH", venvPath),
+		}
+		for _, e := range s.Build.Env {
+			opts = append(opts, llb.AddEnv(e.Name, e.Value))
+		}
+		opts = append(opts, withConstraints(b.constraints("builder", fmt.Sprintf("build.commands[%d]", i), "%s", quoteArgv(argv))))
+		st = st.Run(opts...).Root()
+	}
+
+	st = st.Run(
+		llb.Args([]string{"python3", "-c", finalizeScript, VenvDir, wd}),
+		llb.Network(llb.NetModeNone),
+		withConstraints(b.constraints("builder", "", "compile bytecode, drop packaging tools and write bits")),
+	).Root()
+	return st
+}
+
+// pipInstall mounts only the requirements file (manifest-first: an app code
+// change leaves this step's inputs untouched, so it stays cached) and
+// installs into the venv with the builder's pip. It is the only step besides
+// apt with network access.
+func (b *builder) pipInstall(st llb.State) llb.State {
+	s := b.s
+	req := llb.Scratch().File(
+		llb.Copy(b.opt.Context, cleanContextPath(b.opt.Requirements), "/requirements.txt", &llb.CopyInfo{}),
+		b.constraints("builder", "python.requirements", "copy %s", b.opt.Requirements)...,
+	)
+	args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
+		"--no-compile", "--no-warn-script-location", "--progress-bar", "off",
+		"-r", requirementsMount + "/requirements.txt"}
+	if s.Python.IndexURL != "" {
+		args = append(args, "--index-url", s.Python.IndexURL)
+		if host, ok := plainHTTPHost(s.Python.IndexURL); ok {
+			// pip ignores a plain-http index unless it is trusted; the spec
+			// asked for this URL explicitly and the check rule flags it.
+			args = append(args, "--trusted-host", host)
+		}
+	}
+	opts := []llb.RunOption{
+		llb.Args(args),
+		llb.AddMount(requirementsMount, req, llb.Readonly),
+		llb.AddMount(pipCacheDir, cacheDirOwnedBy(BuildUID, BuildGID), llb.SourcePath("/cache"),
+			llb.AsPersistentCacheDir(b.cacheID("pip"), llb.CacheMountShared)),
+		llb.AddEnv("PIP_CACHE_DIR", pipCacheDir),
+		// Loopback traffic cannot be intercepted, so a plain-http index on
+		// this host (a local devpi or proxy) is as safe as https.
+		llb.AddEnv("PIP_TRUSTED_HOST", "localhost 127.0.0.1"),
+	}
+	if s.Python.IndexURLSecret != "" {
+		opts = append(opts, llb.AddSecret("PIP_INDEX_URL", llb.SecretID(s.Python.IndexURLSecret), llb.SecretAsEnv(true)))
+	}
+	field := "python.requirements"
+	if !s.Python.RequirementsSet {
+		field = ""
+	}
+	opts = append(opts, withConstraints(b.constraints("builder", field, "pip install -r %s", b.opt.Requirements)))
+	return st.Run(opts...).Root()
+}
+
+// copyApp copies the app into the builder's working directory, owned by
+// the build user so build commands can write (e.g. compile) in place.
+func (b *builder) copyApp(st llb.State) llb.State {
+	s := b.s
+	wd := b.workdir()
+	excludes := append(append([]string{}, s.App.Exclude...), DefaultExcludes...)
+	owner := &llb.ChownOpt{User: &llb.UserOpt{UID: BuildUID}, Group: &llb.UserOpt{UID: BuildGID}}
+	if len(s.App.Include) == 0 {
+		return st.File(
+			llb.Copy(b.opt.Context, "/", wd, &llb.CopyInfo{
+				CopyDirContentsOnly: true, CreateDestPath: true, ExcludePatterns: excludes, ChownOpt: owner,
+			}),
+			b.constraints("builder", "app", "copy app into %s", wd)...,
+		)
+	}
+	var fa *llb.FileAction
+	for _, inc := range s.App.Include {
+		src := cleanContextPath(inc)
+		ci := &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ExcludePatterns: excludes, ChownOpt: owner}
+		if fa == nil {
+			fa = llb.Copy(b.opt.Context, src, path.Join(wd, src), ci)
+		} else {
+			fa = fa.Copy(b.opt.Context, src, path.Join(wd, src), ci)
+		}
+	}
+	return st.File(fa, b.constraints("builder", "app.include", "copy %s into %s", strings.Join(s.App.Include, " "), wd)...)
+}
+
+// runtimeStage layers the venv and the app onto the runtime image. Each
+// copy is its own layer on an empty state, merged on top of the base (the
+// LLB form of COPY --link): a new runtime digest leaves both layers valid,
+// and nothing of the builder besides these two trees reaches the image.
+func (b *builder) runtimeStage(bst llb.State) llb.State {
+	wd := b.workdir()
+	base := b.baseState(b.bases.Runtime, "runtime")
+	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
+	venv := llb.Scratch().File(
+		llb.Copy(bst, VenvDir, VenvDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root}),
+		b.constraints("runtime", "", "copy venv %s (owned by root)", VenvDir)...,
+	)
+	app := llb.Scratch().File(
+		llb.Copy(bst, wd, wd, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root}),
+		b.constraints("runtime", "app.entrypoint", "copy app %s (owned by root)", wd)...,
+	)
+	return llb.Merge([]llb.State{base, venv, app}, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image"))
+}
+
+// cacheDirOwnedBy is the initial content of a cache mount: a directory owned
+// by the build user, so pip can write its cache (BuildKit would otherwise
+// create the mount as root:root 0755 and pip would silently disable it).
+func cacheDirOwnedBy(uid, gid int) llb.State {
+	return llb.Scratch().File(llb.Mkdir("/cache", 0o755, llb.WithUIDGID(uid, gid)), llb.WithCustomName("[internal] cache directory for the build user"))
+}
+
+func withConstraints(opts []llb.ConstraintsOpt) llb.RunOption {
+	return runConstraints(opts)
+}
+
+type runConstraints []llb.ConstraintsOpt
+
+func (rc runConstraints) SetRunOption(ei *llb.ExecInfo) {
+	for _, o := range rc {
+		o.SetConstraintsOption(&ei.Constraints)
+	}
+}
+
+// cleanContextPath makes a validated context-relative path absolute within
+// the context (spec validation already refused escapes).
+func cleanContextPath(p string) string {
+	return path.Join("/", strings.TrimSuffix(p, "/"))
+}
+
+// plainHTTPHost returns the host of an http:// URL.
+func plainHTTPHost(u string) (string, bool) {
+	rest, ok := strings.CutPrefix(u, "http://")
+	if !ok {
+		return "", false
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if h, _, found := strings.Cut(host, ":"); found && !strings.HasPrefix(host, "[") {
+		host = h
+	}
+	return host, host != ""
+}
+
+// quoteArgv renders an argv for a progress line only; it never reaches a
+// shell.
+func quoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`;&|<>()") {
+			q[i] = strconv.Quote(a)
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// ContextExcludes is the exclude list for the build context: the user's
+// .dockerignore, then app.exclude, then DefaultExcludes last so no `!`
+// pattern can re-include a secret.
+func ContextExcludes(dockerignore []string, s *spec.Spec) []string {
+	out := make([]string, 0, len(dockerignore)+len(s.App.Exclude)+len(DefaultExcludes))
+	out = append(out, dockerignore...)
+	out = append(out, s.App.Exclude...)
+	return append(out, DefaultExcludes...)
+}
