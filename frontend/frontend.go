@@ -1,0 +1,305 @@
+// Package frontend is distill's BuildKit gateway build function. It reads
+// distill.yaml from the `dockerfile` local, uses BuildKit's dockerui client
+// for everything a Dockerfile build also has (build args, platforms,
+// .dockerignore, named contexts, subrequests), resolves the base-image pair
+// to digests and hands the rest to package llb.
+//
+// The same Build function runs inside the frontend image (`# syntax=`) and
+// in-process in the `distill build` CLI.
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// DefaultFilename is the spec read when the build names no file.
+const DefaultFilename = "distill.yaml"
+
+// TargetBuilder is the target that exports the builder stage instead of the
+// runtime image, for debugging a failing dependency install.
+const TargetBuilder = "builder"
+
+// Build is the gateway build function (client.BuildFunc).
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(withDefaultFilename{c})
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "yaml")
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Parse(src.Filename, src.Data)
+	if err != nil {
+		return nil, specError(err, src)
+	}
+
+	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src)); err != nil || ok {
+		return res, err
+	}
+
+	switch bc.Target {
+	case "", TargetBuilder:
+	default:
+		return nil, errors.Errorf("unknown target %q; allowed: (default) the runtime image, %s", bc.Target, TargetBuilder)
+	}
+
+	pair, err := llb.SelectPair(s)
+	if err != nil {
+		return nil, specError(err, src)
+	}
+	if err := report(ctx, s, src, pair.Warnings); err != nil {
+		return nil, err
+	}
+
+	ignore, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	buildCtx, err := bc.MainContext(ctx, bkllb.ExcludePatterns(llb.ContextExcludes(ignore, s)))
+	if err != nil {
+		return nil, err
+	}
+	reqPath, err := requirements(ctx, c, bc, s, src)
+	if err != nil {
+		return nil, err
+	}
+
+	epoch, err := sourceDateEpoch(bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		p := defaultPlatform(platform, c)
+		bases, err := resolveBases(ctx, c, bc, pair, p)
+		if err != nil {
+			return nil, err
+		}
+		out, err := llb.Build(s, pair, bases, llb.Options{
+			Context:        *buildCtx,
+			Platform:       p,
+			Requirements:   reqPath,
+			CacheNamespace: cacheNamespace(bc.CacheIDNamespace),
+			SourceMap:      src.SourceMap,
+		})
+		if err != nil {
+			return nil, specError(err, src)
+		}
+		st, cfg, base := out.Image, out.Config, bases.Runtime.Config
+		if bc.Target == TargetBuilder {
+			st, cfg, base = out.Builder, builderConfig(bases.Builder.Config, p), bases.Builder.Config
+		}
+		def, err := st.Marshal(ctx, bkllb.Platform(p))
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.Solve(ctx, client.SolveRequest{
+			Definition:   def.ToPB(),
+			CacheImports: bc.CacheImports,
+		})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		if epoch != nil {
+			stampHistory(&cfg, *epoch)
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: &cfg, BaseImage: &base, Epoch: epoch}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// withDefaultFilename makes distill.yaml the default spec name: dockerui
+// defaults to "Dockerfile", and a build that names no file (buildctl
+// without --opt filename) should still find the spec.
+type withDefaultFilename struct{ client.Client }
+
+func (w withDefaultFilename) BuildOpts() client.BuildOpts {
+	o := w.Client.BuildOpts()
+	if _, ok := o.Opts["filename"]; !ok {
+		opts := make(map[string]string, len(o.Opts)+1)
+		for k, v := range o.Opts {
+			opts[k] = v
+		}
+		opts["filename"] = DefaultFilename
+		o.Opts = opts
+	}
+	return o
+}
+
+func defaultPlatform(p *ocispecs.Platform, c client.Client) ocispecs.Platform {
+	if p != nil {
+		return *p
+	}
+	if ws := c.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+		return ws[0].Platforms[0]
+	}
+	return ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+}
+
+// cacheNamespace turns BUILDKIT_CACHE_MOUNT_NS into an id prefix.
+func cacheNamespace(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return strings.TrimSuffix(ns, "/") + "/"
+}
+
+// resolveBases resolves both images of the pair for one platform. They are
+// resolved together so the labels and LLB always describe one moment.
+func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pair llb.Pair, p ocispecs.Platform) (llb.Bases, error) {
+	var out llb.Bases
+	for _, x := range []struct {
+		ref string
+		dst *llb.Image
+	}{{pair.Builder, &out.Builder}, {pair.Runtime, &out.Runtime}} {
+		_, dgst, dt, err := c.ResolveImageConfig(ctx, x.ref, sourceresolver.Opt{
+			LogName: "resolve " + x.ref,
+			ImageOpt: &sourceresolver.ResolveImageOpt{
+				Platform:    &p,
+				ResolveMode: bc.ImageResolveMode.String(),
+			},
+		})
+		if err != nil {
+			return out, errors.Wrapf(err, "resolving base image %s", x.ref)
+		}
+		img := llb.Image{Ref: x.ref, Digest: dgst}
+		if err := unmarshalConfig(dt, &img.Config); err != nil {
+			return out, errors.Wrapf(err, "reading config of %s", x.ref)
+		}
+		*x.dst = img
+	}
+	return out, nil
+}
+
+// requirements decides the requirements file: the spec's, which must exist,
+// or requirements.txt when the context has one.
+func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, error) {
+	want := s.Python.Requirements
+	if !s.Python.RequirementsSet {
+		want = spec.DefaultRequirements
+	}
+	st, err := bc.MainContext(ctx, bkllb.FollowPaths([]string{want}), dockerui.WithInternalName("load "+want))
+	if err != nil {
+		return "", err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return "", err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return "", err
+	}
+	stat, err := ref.StatFile(ctx, client.StatRequest{Path: path.Clean(want)})
+	switch {
+	case err == nil && stat.IsDir():
+		return "", specErrorAt(errors.Errorf("python.requirements %q is a directory; name a requirements file", want), src, s, "python.requirements")
+	case err == nil:
+		return want, nil
+	case s.Python.RequirementsSet:
+		return "", specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore)", want), src, s, "python.requirements")
+	default:
+		return "", nil
+	}
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH the way BuildKit's exporters do,
+// so image timestamps and history agree.
+func sourceDateEpoch(args map[string]string) (*time.Time, error) {
+	v, ok := args["SOURCE_DATE_EPOCH"]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, errors.Errorf("SOURCE_DATE_EPOCH must be a Unix time in seconds, got %q", v)
+	}
+	t := time.Unix(n, 0).UTC()
+	return &t, nil
+}
+
+func stampHistory(img *dockerspec.DockerOCIImage, t time.Time) {
+	img.Created = &t
+	for i := range img.History {
+		if img.History[i].Created == nil {
+			img.History[i].Created = &t
+		}
+	}
+}
+
+// builderConfig is the image config of the `builder` target: the builder
+// image's config run as the build user, so a debugging session matches
+// what the build steps saw.
+func builderConfig(base dockerspec.DockerOCIImage, p ocispecs.Platform) dockerspec.DockerOCIImage {
+	img := base
+	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+	img.Config.User = fmt.Sprintf("%d:%d", llb.BuildUID, llb.BuildGID)
+	img.Config.Env = append(append([]string{}, base.Config.Env...), "HOME="+llb.BuildHome, "VIRTUAL_ENV="+llb.VenvDir)
+	return img
+}
+
+// specError attaches the spec file and the offending line to an error so
+// buildx and buildctl print the spec excerpt, as they do for Dockerfiles.
+func specError(err error, src *dockerui.Source) error {
+	errs := spec.AsErrors(err)
+	if len(errs) == 0 {
+		return errdefs.WithSource(err, sourceOf(src, nil))
+	}
+	var ranges []*pb.Range
+	for _, e := range errs {
+		ranges = append(ranges, lineRange(e.Line, e.Column))
+	}
+	return errdefs.WithSource(err, sourceOf(src, ranges))
+}
+
+func specErrorAt(err error, src *dockerui.Source, s *spec.Spec, field string) error {
+	pos, ok := s.Positions[field]
+	if !ok {
+		return errdefs.WithSource(err, sourceOf(src, nil))
+	}
+	return errdefs.WithSource(errors.Errorf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, err), sourceOf(src, []*pb.Range{lineRange(pos.Line, pos.Column)}))
+}
+
+func sourceOf(src *dockerui.Source, ranges []*pb.Range) *errdefs.Source {
+	info := &pb.SourceInfo{Filename: src.Filename, Data: src.Data, Language: src.Language}
+	if src.Definition != nil {
+		info.Definition = src.Definition.ToPB()
+	}
+	return &errdefs.Source{Info: info, Ranges: ranges}
+}
+
+func lineRange(line, col int) *pb.Range {
+	if line < 1 {
+		line = 1
+	}
+	return &pb.Range{Start: &pb.Position{Line: int32(line), Character: int32(max(col-1, 0))}, End: &pb.Position{Line: int32(line)}}
+}
