@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/console"
+	"github.com/distill-build/distill/frontend"
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/util/appdefaults"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/cobra"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+type buildFlags struct {
+	addr      string
+	file      string
+	outputs   []string
+	platforms []string
+	buildArgs []string
+	secrets   []string
+	noCache   bool
+	progress  string
+	target    string
+	metadata  string
+}
+
+func buildCmd() *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [DIR]",
+		Short: "Build an image from distill.yaml on a BuildKit daemon",
+		Long: `Build DIR (default ".") with the distill.yaml in it, in-process, against the
+BuildKit daemon at --addr (default $BUILDKIT_HOST). Outputs use buildctl's
+syntax, for example:
+
+  distill build -o type=oci,dest=app.tar .
+  distill build -o type=image,name=registry.example/app:1,push=true .
+  distill build --secret id=pip-index,env=PIP_INDEX_URL .`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runBuild(cmd.Context(), f, dir)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", defaultAddr(), "BuildKit daemon address (env BUILDKIT_HOST)")
+	fl.StringVarP(&f.file, "file", "f", "", "spec file (default DIR/distill.yaml)")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output, buildctl syntax: type=oci,dest=FILE | type=image,name=REF,push=true | type=local,dest=DIR")
+	fl.StringArrayVar(&f.platforms, "platform", nil, "target platform(s), e.g. linux/amd64,linux/arm64")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "build argument KEY=VALUE (e.g. SOURCE_DATE_EPOCH=0)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for the build: id=ID,src=FILE or id=ID,env=VAR")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson, quiet")
+	fl.StringVar(&f.target, "target", "", "target: (default) the runtime image, or builder")
+	fl.StringVar(&f.metadata, "metadata-file", "", "write the build result metadata (image digest) as JSON to this file")
+	return cmd
+}
+
+func defaultAddr() string {
+	if v := os.Getenv("BUILDKIT_HOST"); v != "" {
+		return v
+	}
+	return appdefaults.Address
+}
+
+func runBuild(ctx context.Context, f buildFlags, dir string) error {
+	solveOpt, err := solveOptions(f, dir)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(ctx, f.addr)
+	if err != nil {
+		return engineError(f.addr, err)
+	}
+	defer c.Close()
+	if _, err := c.Info(ctx); err != nil {
+		return engineError(f.addr, err)
+	}
+
+	mode := progressui.DisplayMode(f.progress)
+	if f.progress == "" {
+		mode = progressui.AutoMode
+	}
+	var out console.File = os.Stderr
+	display, err := progressui.NewDisplay(out, mode)
+	if err != nil {
+		return fmt.Errorf("--progress %q: %w (allowed: auto, tty, plain, rawjson, quiet)", f.progress, err)
+	}
+
+	ch := make(chan *client.SolveStatus)
+	eg, ectx := errgroup.WithContext(ctx)
+	var resp *client.SolveResponse
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ectx, *solveOpt, "distill", frontend.Build, ch)
+		return err
+	})
+	var warnings []client.VertexWarning
+	eg.Go(func() error {
+		var err error
+		// The display must drain every status even after cancellation, so
+		// it runs on a context that outlives the build's.
+		warnings, err = display.UpdateFrom(context.WithoutCancel(ctx), ch)
+		return err
+	})
+	err = eg.Wait()
+	printWarnings(os.Stderr, warnings)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("build cancelled")
+		}
+		return err
+	}
+	if resp != nil {
+		if d, ok := resp.ExporterResponse["containerimage.digest"]; ok {
+			fmt.Fprintln(os.Stderr, "image digest:", d)
+		}
+		if f.metadata != "" {
+			if err := writeMetadata(f.metadata, resp.ExporterResponse); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// solveOptions maps the flags onto the same frontend options buildx and
+// buildctl send, so the in-process build sees exactly what the frontend
+// image would see.
+func solveOptions(f buildFlags, dir string) (*client.SolveOpt, error) {
+	specFile := f.file
+	if specFile == "" {
+		specFile = filepath.Join(dir, frontend.DefaultFilename)
+	}
+	if _, err := os.Stat(specFile); err != nil {
+		return nil, fmt.Errorf("no spec: %w (write a %s in %s or pass -f)", err, frontend.DefaultFilename, dir)
+	}
+	ctxFS, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, fmt.Errorf("build context %s: %w", dir, err)
+	}
+	specFS, err := fsutil.NewFS(filepath.Dir(specFile))
+	if err != nil {
+		return nil, err
+	}
+	exports, err := build.ParseOutput(f.outputs)
+	if err != nil {
+		return nil, fmt.Errorf("--output: %w", err)
+	}
+	attrs := map[string]string{"filename": filepath.Base(specFile)}
+	if len(f.platforms) > 0 {
+		attrs["platform"] = strings.Join(f.platforms, ",")
+	}
+	if f.noCache {
+		attrs["no-cache"] = ""
+	}
+	if f.target != "" {
+		attrs["target"] = f.target
+	}
+	for _, kv := range f.buildArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--build-arg %q: want KEY=VALUE", kv)
+		}
+		attrs["build-arg:"+k] = v
+	}
+	if _, ok := attrs["build-arg:SOURCE_DATE_EPOCH"]; !ok {
+		// as buildx does: the environment's SOURCE_DATE_EPOCH reaches the build
+		if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+			attrs["build-arg:SOURCE_DATE_EPOCH"] = v
+		}
+	}
+	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+	attachables := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+	})}
+	if len(f.secrets) > 0 {
+		sp, err := build.ParseSecret(f.secrets)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		attachables = append(attachables, sp)
+	}
+	return &client.SolveOpt{
+		Exports:       exports,
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": specFS},
+		FrontendAttrs: attrs,
+		Session:       attachables,
+	}, nil
+}
+
+// engineError turns a dial failure into one sentence that says how to get
+// an engine, instead of a gRPC stack.
+func engineError(addr string, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such file or directory") ||
+		strings.Contains(msg, "connection error") || strings.Contains(msg, "Unavailable") || strings.Contains(msg, "dial") {
+		return fmt.Errorf("no BuildKit engine answers at %s: start one (in the distill repo: `make setup`, then `eval \"$(make -s env)\"`; or run buildkitd yourself) and point --addr or BUILDKIT_HOST at it", addr)
+	}
+	return fmt.Errorf("BuildKit engine at %s: %w", addr, err)
+}
+
+func printWarnings(w io.Writer, ws []client.VertexWarning) {
+	for _, vw := range ws {
+		loc := ""
+		if vw.SourceInfo != nil && len(vw.Range) > 0 && vw.Range[0].Start != nil {
+			loc = fmt.Sprintf(" (%s:%d)", vw.SourceInfo.Filename, vw.Range[0].Start.Line)
+		}
+		fmt.Fprintf(w, "WARNING: %s%s\n", strings.TrimSpace(string(vw.Short)), loc)
+		if vw.URL != "" {
+			fmt.Fprintf(w, "  more: %s\n", vw.URL)
+		}
+	}
+}

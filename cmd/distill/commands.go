@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/distill-build/distill/frontend"
+	"github.com/distill-build/distill/internal/version"
+	distillllb "github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/spec"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/grpcclient"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/patternmatcher/ignorefile"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// specPath resolves -f and DIR the way `build` does.
+func specPath(file string, args []string) (dir, path string) {
+	dir = "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	if file == "" {
+		file = filepath.Join(dir, frontend.DefaultFilename)
+	}
+	return dir, file
+}
+
+func loadSpec(path string) (*spec.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return spec.Parse(path, data)
+}
+
+func validateCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "validate [-f FILE] [DIR]",
+		Short: "Check distill.yaml and print every problem with its line and column",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, path := specPath(file, args)
+			s, err := loadSpec(path)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
+			pair, err := distillllb.SelectPair(s)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
+			for _, w := range pair.Warnings {
+				where := path
+				if pos, ok := s.Positions[w.Field]; ok {
+					where = fmt.Sprintf("%s:%d:%d", path, pos.Line, pos.Column)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s: %s\n  more: %s\n", where, w.Rule, w.Message, w.URL)
+			}
+			if s.Policy.Strict && len(pair.Warnings) > 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "policy.strict is set: warnings fail the build")
+				return exitError{1}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\n", path, s.Name, pair.Runtime, pair.Builder)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "spec file (default DIR/distill.yaml)")
+	return cmd
+}
+
+func llbCmd() *cobra.Command {
+	var file string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "llb [-f FILE] [DIR]",
+		Short: "Print the LLB definition distill generates (binary for `buildctl build`, or --json)",
+		Long: `Print the LLB for DIR's distill.yaml without a BuildKit engine. Base images
+appear by tag: a real build resolves them to digests first. The binary form
+can be piped into "buildctl build"; --json prints one object per op, in a
+stable order, for reading and diffing.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, path := specPath(file, args)
+			def, err := offlineDefinition(cmd.Context(), dir, path)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeDefinitionJSON(cmd.OutOrStdout(), def)
+			}
+			return llb.WriteTo(def, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "spec file (default DIR/distill.yaml)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per op")
+	return cmd
+}
+
+// offlineDefinition generates the LLB the frontend would, from the local
+// directory, with base images left unresolved (by tag, empty config).
+func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, error) {
+	s, err := loadSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := distillllb.SelectPair(s)
+	if err != nil {
+		return nil, err
+	}
+	var ignore []string
+	if f, err := os.Open(filepath.Join(dir, ".dockerignore")); err == nil {
+		ignore, err = ignorefile.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf(".dockerignore: %w", err)
+		}
+	}
+	req := ""
+	want := s.Python.Requirements
+	if !s.Python.RequirementsSet {
+		want = spec.DefaultRequirements
+	}
+	if fi, err := os.Stat(filepath.Join(dir, want)); err == nil && !fi.IsDir() {
+		req = want
+	} else if s.Python.RequirementsSet {
+		return nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	}
+	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	ctxState := llb.Local("context", llb.ExcludePatterns(distillllb.ContextExcludes(ignore, s)), llb.SharedKeyHint("context"))
+	out, err := distillllb.Build(s, pair, distillllb.Bases{
+		Builder: distillllb.Image{Ref: pair.Builder},
+		Runtime: distillllb.Image{Ref: pair.Runtime},
+	}, distillllb.Options{Context: ctxState, Platform: platform, Requirements: req})
+	if err != nil {
+		return nil, err
+	}
+	// without a session the local source would get a random id; a fixed one
+	// keeps the output the same run after run
+	return out.Image.Marshal(ctx, llb.Platform(platform), llb.LocalUniqueID("distill-llb"))
+}
+
+// opJSON is one op of a definition in --json form.
+type opJSON struct {
+	Digest   digest.Digest   `json:"digest"`
+	Op       json.RawMessage `json:"op"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// writeDefinitionJSON prints ops sorted by digest. protojson output is
+// deliberately unstable in whitespace, so each op goes through
+// encoding/json once more, which sorts keys and fixes the spacing.
+func writeDefinitionJSON(w io.Writer, def *llb.Definition) error {
+	type entry struct {
+		dgst digest.Digest
+		raw  []byte
+	}
+	var ops []entry
+	for _, dt := range def.Def {
+		ops = append(ops, entry{digest.FromBytes(dt), dt})
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].dgst < ops[j].dgst })
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, e := range ops {
+		var op pb.Op
+		if err := op.UnmarshalVT(e.raw); err != nil {
+			return err
+		}
+		opj, err := stableJSON(&op)
+		if err != nil {
+			return err
+		}
+		out := opJSON{Digest: e.dgst, Op: opj}
+		if md, ok := def.Metadata[e.dgst]; ok {
+			mdj, err := stableJSON(md.ToPB())
+			if err != nil {
+				return err
+			}
+			out.Metadata = mdj
+		}
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func stableJSON(m proto.Message) (json.RawMessage, error) {
+	dt, err := protojson.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(dt, &v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+func schemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of distill.yaml (for editors and the yaml language server)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dt, err := spec.Schema()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(append(dt, '\n'))
+			return err
+		},
+	}
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print distill's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "distill", version.String())
+		},
+	}
+}
+
+// frontendCmd is the frontend image's entrypoint: BuildKit starts it with
+// the gateway API on stdio.
+func frontendCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "frontend",
+		Short:  "Run as a BuildKit gateway frontend (the frontend image's entrypoint)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return grpcclient.RunFromEnvironment(cmd.Context(), frontend.Build)
+		},
+	}
+}
+
+func writeMetadata(path string, resp map[string]string) error {
+	dt, err := json.MarshalIndent(resp, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, dt, 0o644)
+}
