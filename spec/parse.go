@@ -350,7 +350,7 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		if first, dup := seen[key]; dup {
-			p.errorf(nodePos(k), joinPath(path, key), "duplicate key %q (first at line %d)", key, first.Line)
+			p.errorf(nodePos(k), joinPath(path, key), "duplicate key %q (first at line %d)", truncate(key, 60), first.Line)
 			continue
 		}
 		seen[key] = nodePos(k)
@@ -396,7 +396,7 @@ func (p *parser) unknownKey(k *yaml.Node, key, path string, allowed []string) {
 		hint = fmt.Sprintf("; did you mean %s?", other)
 	}
 	p.errorf(nodePos(k), joinPath(path, key), "unknown key %q %s%s (allowed: %s; keys starting with x- are ignored)",
-		key, where, hint, strings.Join(allowed, ", "))
+		truncate(key, 60), where, hint, strings.Join(allowed, ", "))
 }
 
 // elsewhere finds a misplaced key in the other sections ("entrypoint" at the
@@ -434,7 +434,7 @@ func suggest(key string, allowed []string) string {
 		if normKey(a) == normKey(key) {
 			return a
 		}
-		d := levenshtein(strings.ToLower(key), strings.ToLower(a))
+		d := editDistance(strings.ToLower(key), strings.ToLower(a))
 		if bestD < 0 || d < bestD {
 			best, bestD = a, d
 		}
@@ -452,29 +452,35 @@ func suggest(key string, allowed []string) string {
 	return ""
 }
 
-func levenshtein(a, b string) int {
+// editDistance is the optimal-string-alignment distance: Levenshtein plus
+// adjacent transpositions, the commonest typo ("nmae").
+func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	// Keys are short; a hostile 1 MiB key must not cost len² memory.
+	// Keys are short; a hostile 1 MiB key must not cost len² time.
 	if len(ra) > 64 || len(rb) > 64 {
 		return 1 << 20
 	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
 
 // kindHints say what to write when a value has the wrong shape, where a
@@ -536,9 +542,10 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		for i, it := range items {
 			ip := indexPath(path, i)
 			p.pos[ip] = nodePos(it)
-			if s, ok := p.scalar(p.resolve(it), ip, itemRule(path)); ok {
-				out = append(out, s)
-			}
+			// A value that could not be read keeps its slot (and has its
+			// error), so later indexes still match the file.
+			s, _ := p.scalar(p.resolve(it), ip, itemRule(path))
+			out = append(out, s)
 		}
 		v.Set(reflect.ValueOf(out))
 	case commandsType:
@@ -552,15 +559,15 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			p.pos[ip] = nodePos(it)
 			args, ok := p.list(p.resolve(it), ip, path+"[]")
 			if !ok {
+				out = append(out, nil)
 				continue
 			}
 			argv := make([]string, 0, len(args))
 			for j, a := range args {
 				ap := indexPath(ip, j)
 				p.pos[ap] = nodePos(a)
-				if s, ok := p.scalar(p.resolve(a), ap, &fieldRule{text: true}); ok {
-					argv = append(argv, s)
-				}
+				s, _ := p.scalar(p.resolve(a), ap, &fieldRule{text: true})
+				argv = append(argv, s)
 			}
 			out = append(out, argv)
 		}
@@ -574,9 +581,8 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		for i, it := range items {
 			ip := indexPath(path, i)
 			p.pos[ip] = nodePos(it)
-			if x, ok := p.port(p.resolve(it), ip); ok {
-				out = append(out, x)
-			}
+			x, _ := p.port(p.resolve(it), ip) // 0 when unreadable
+			out = append(out, x)
 		}
 		v.Set(reflect.ValueOf(out))
 	case envType:
@@ -695,7 +701,7 @@ func (p *parser) pairs(n *yaml.Node, path string, add func(k, v string)) {
 		}
 		fp := path + "." + key
 		if first, dup := seen[key]; dup {
-			p.errorf(nodePos(k), fp, "duplicate key %q (first at line %d)", key, first.Line)
+			p.errorf(nodePos(k), fp, "duplicate key %q (first at line %d)", truncate(key, 60), first.Line)
 			continue
 		}
 		seen[key] = nodePos(k)

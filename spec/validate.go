@@ -223,16 +223,16 @@ func (p *parser) relPath(field, v string, kind int) {
 	case q == ".." || strings.HasPrefix(q, "../") || strings.Contains(q, "/../") || strings.HasSuffix(q, "/.."):
 		p.fail(field, "%s %q leaves the build context (..); paths must stay inside it", field, truncate(v, 60))
 	default:
+		if kind == pathFile && strings.HasSuffix(q, "/") {
+			p.fail(field, "%s %q names a directory; it must be a file, e.g. requirements.txt", field, truncate(v, 60))
+			return
+		}
 		trimmed := q
 		if kind != pathFile {
 			trimmed = strings.TrimSuffix(q, "/")
 		}
 		if c := path.Clean(trimmed); c != trimmed {
 			p.fail(field, "%s %q is not a clean path; write %q", field, truncate(v, 60), truncate(c, 60))
-			return
-		}
-		if kind == pathFile && strings.HasSuffix(q, "/") {
-			p.fail(field, "%s %q names a directory; it must be a file, e.g. requirements.txt", field, truncate(v, 60))
 			return
 		}
 		if kind == pathPattern {
@@ -288,6 +288,9 @@ func (p *parser) validateApp(s *Spec) {
 	p.env("app.env", a.Env)
 	seen := map[int]int{}
 	for i, port := range a.Ports {
+		if port == 0 { // unreadable, already reported
+			continue
+		}
 		if first, dup := seen[port]; dup {
 			p.fail(indexPath("app.ports", i), "app.ports[%d]: port %d is listed twice (first at app.ports[%d])", i, port, first)
 			continue
