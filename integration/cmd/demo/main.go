@@ -163,6 +163,8 @@ func build(ctx context.Context, o options, tarPath string, stderr io.Writer) err
 	cmd := exec.CommandContext(ctx, o.distill, args...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {
+		// A failed build may leave an empty or partial tarball behind.
+		os.Remove(tarPath)
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("distill build did not finish within %s", o.buildTimeout)
 		}
