@@ -95,7 +95,7 @@ func (p *parser) parse(s *Spec, data []byte) bool {
 	if !ok {
 		return false
 	}
-	if root == nil {
+	if root == nil || isNull(root) {
 		p.errorf(Position{1, 1}, "", "empty spec: expected apiVersion: %s, name, language and app.entrypoint, e.g.\n  apiVersion: %s\n  name: hello-api\n  language: python\n  app:\n    entrypoint: [python, app.py]", APIVersion, APIVersion)
 		return false
 	}

@@ -56,7 +56,7 @@ func mustParse(t *testing.T, src string) *Spec {
 	t.Helper()
 	s, err := Parse("distill.yaml", []byte(src))
 	if err != nil {
-		t.Fatalf("Parse:\n%v\n--- spec:\n%s", err, src)
+		t.Fatalf("Parse:\n%v\n--- spec:\n%s", truncate(err.Error(), 3000), truncate(src, 3000))
 	}
 	return s
 }

@@ -1,0 +1,164 @@
+package spec
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// billionLaughs is the classic alias bomb: nine levels of nine aliases, 9^9
+// strings if expanded, aimed at every list field.
+func billionLaughs() string {
+	var b strings.Builder
+	b.WriteString("x-lol: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "x-l%d: &l%d [", i, i)
+		for j := 0; j < 9; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("apiVersion: distill/v1\nname: a\nlanguage: python\n")
+	b.WriteString("build: {aptPackages: *l9, commands: *l9, env: *l9}\n")
+	b.WriteString("app: {entrypoint: *l9, include: *l9, ports: *l9, labels: *l9}\n")
+	return b.String()
+}
+
+// quadratic is small on disk but each of its 2,000 uses of *s is a list of
+// 2,000 strings: 4 million values if walked.
+func quadratic() string {
+	var b strings.Builder
+	b.WriteString("x-s: &s [" + strings.TrimSuffix(strings.Repeat("x, ", 2000), ", ") + "]\n")
+	b.WriteString("apiVersion: distill/v1\nname: a\nlanguage: python\napp: {entrypoint: [python]}\n")
+	b.WriteString("build:\n  commands: [" + strings.TrimSuffix(strings.Repeat("*s, ", 2000), ", ") + "]\n")
+	return b.String()
+}
+
+func TestHostile(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"too large", strings.Repeat("#", MaxSpecSize+1), []string{"1:1: spec is 1048577 bytes; the limit is 1048576 (1 MiB)"}},
+		{"empty", "", []string{"1:1: empty spec: expected apiVersion: distill/v1, name, language and app.entrypoint"}},
+		{"whitespace", " \n\n   \n", []string{"1:1: empty spec"}},
+		{"comments only", "# syntax=x/y\n# nothing\n", []string{"1:1: empty spec"}},
+		{"document marker only", "---\n", []string{"1:1: empty spec"}},
+		{"null document", "~\n", []string{"1:1: empty spec"}},
+		{"NUL byte", "apiVersion: distill/v1\nna\x00me: x\n", []string{"2:3: NUL byte: a spec must be text"}},
+		{"invalid UTF-8", "apiVersion: distill/v1\nname: caf\xe9\n", []string{"2:10: invalid UTF-8 (byte 0xe9): a spec must be UTF-8 text"}},
+		{"overlong UTF-8", "name: \xc0\xaf\n", []string{"1:7: invalid UTF-8 (byte 0xc0)"}},
+		{"surrogate in UTF-8", "name: \xed\xa0\x80\n", []string{"1:7: invalid UTF-8"}},
+		{"UTF-16", "\xff\xfea\x00:\x00 \x00b\x00", []string{"1:1: invalid UTF-8 (byte 0xff)"}},
+		{"control character", "name: \x1b[31mred\n", []string{"1:7: control character U+001B: a spec must be printable text"}},
+		{"DEL", "name: a\x7f\n", []string{"1:8: control character U+007F"}},
+		{"C1 control", "name: a\u0090\n", []string{"1:8: control character U+0090"}},
+		{"deep flow nesting", "x-a: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", []string{"1:" + fmt.Sprint(6+maxDepth-1) + ": nesting deeper than 64 levels"}},
+		{"deep block nesting", deepBlock(80), []string{"nesting deeper than 64 levels"}},
+		{"nesting beyond the YAML library's limit", "a: " + strings.Repeat("[", 20000), []string{"invalid YAML: exceeded max depth of 10000"}},
+		{"billion laughs", billionLaughs(), []string{
+			"build.aptPackages[0] must be a string, got a list",
+			"build.commands[0][0] must be a string (or a number or boolean, used as written), got a list",
+		}},
+		{"quadratic alias expansion", quadratic(), []string{"spec expands to more than 100000 values (YAML aliases?); refusing to read further"}},
+		{"recursive alias", "apiVersion: distill/v1\nname: a\nlanguage: python\napp: &a {entrypoint: [python], x-self: *a}\nbuild: {commands: &c [*c]}\n", []string{
+			"5:19: build.commands[0][0] must be a string (or a number or boolean, used as written), got a list",
+		}},
+		{"undefined alias", "a: *nope\n", []string{`invalid YAML: unknown anchor 'nope' referenced`}},
+		{"long unknown key", withApp("", "  "+strings.Repeat("k", 1000)+": 1\n"), []string{`6:3: unknown key "` + strings.Repeat("k", 60) + `..." in app`}},
+		{"huge explicit key", withApp("", "  ? "+strings.Repeat("k", 500_000)+"\n  : 1\n"), []string{`6:5: unknown key "` + strings.Repeat("k", 60) + `..." in app`}},
+		{"huge simple key", withApp("", "  "+strings.Repeat("k", 500_000)+": 1\n"), []string{`6: invalid YAML: could not find expected ':'`}},
+		{"many list items", withApp("", "  include: ["+strings.Repeat("a,", 200_000)+"a]\n"), []string{"spec expands to more than 100000 values"}},
+		{"binary tag", withApp("", "  env: {A: !!binary aGVsbG8=}\n"), []string{"6:12: app.env.A must be a string (or a number or boolean, used as written), got a !!binary value (YAML tags are not supported)"}},
+		{"custom tag on a section", "apiVersion: distill/v1\nname: a\nlanguage: python\napp: !!map {entrypoint: [python]}\nbuild: !custom {}\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			s, err := Parse("distill.yaml", []byte(tt.src))
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Parse succeeded: %+v", s)
+			}
+			errs := AsErrors(err)
+			if len(errs) == 0 {
+				t.Fatalf("no positions: %v", err)
+			}
+			all := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("error does not contain %q:\n%s", w, truncate(all, 2000))
+				}
+			}
+			for _, e := range errs {
+				if e.Line < 1 || e.Column < 0 || e.File != "distill.yaml" {
+					t.Errorf("bad position: %+v", e)
+				}
+				if len(e.Msg) > 1000 {
+					t.Errorf("message of %d bytes", len(e.Msg))
+				}
+			}
+		})
+	}
+}
+
+func deepBlock(n int) string {
+	var b strings.Builder
+	b.WriteString("x-deep:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%s- \n", strings.Repeat(" ", i))
+	}
+	return b.String()
+}
+
+// TestBillionLaughsFast checks the bound the issue asks for directly: the
+// bomb fails, and fails quickly.
+func TestBillionLaughsFast(t *testing.T) {
+	start := time.Now()
+	_, err := Parse("distill.yaml", []byte(billionLaughs()))
+	if err == nil {
+		t.Fatal("billion laughs parsed")
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("billion laughs took %v", d)
+	}
+}
+
+// TestLargeValidSpec is the worst a spec that passes can cost: near the size
+// limit, under the walk budget.
+func TestLargeValidSpec(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(withApp("", "  env:\n"))
+	for i := 0; b.Len() < MaxSpecSize-2000; i++ {
+		fmt.Fprintf(&b, "    V%d: %s\n", i, strings.Repeat("v", 1000))
+	}
+	start := time.Now()
+	s := mustParse(t, b.String())
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if len(s.App.Env) < 900 {
+		t.Errorf("got %d env vars", len(s.App.Env))
+	}
+}
