@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := rootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestBuildWithoutEngineSaysHowToStartOne(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "missing.sock")
+	_, err := run(t, "build", "--addr", "unix://"+sock, "--progress", "quiet", "../../examples/python-http")
+	if err == nil {
+		t.Fatal("build against a missing engine succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "no BuildKit engine answers at unix://"+sock) || !strings.Contains(msg, "BUILDKIT_HOST") || strings.Contains(msg, "\n") {
+		t.Errorf("want one sentence naming the address and how to start an engine, got %q", msg)
+	}
+}
+
+func TestBuildFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"build", "--build-arg", "NOVALUE", "../../examples/python-http"}, "want KEY=VALUE"},
+		{[]string{"build", "-o", "type=oci,dest", "../../examples/python-http"}, "--output"},
+		{[]string{"build", t.TempDir()}, "no spec"},
+		{[]string{"build", "--secret", "id=x,src=/nonexistent/secret", "../../examples/python-http"}, "--secret"},
+	} {
+		_, err := run(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestValidateExamplesAndSchema(t *testing.T) {
+	for _, ex := range []string{"python-http", "python-deps"} {
+		out, err := run(t, "validate", "../../examples/"+ex)
+		if err != nil || !strings.Contains(out, ": ok (") {
+			t.Errorf("validate %s: %v %s", ex, err, out)
+		}
+	}
+	out, err := run(t, "schema")
+	if err != nil || !strings.Contains(out, `"apiVersion"`) {
+		t.Errorf("schema: %v %.200s", err, out)
+	}
+}
+
+func TestValidateReportsLineAndColumn(t *testing.T) {
+	dir := t.TempDir()
+	bad := "apiVersion: distill/v1\nname: demo\nlanguage: python\nruntime: alpine\napp:\n  entrypoint: [python, app.py]\n"
+	if err := os.WriteFile(filepath.Join(dir, "distill.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "validate", dir)
+	if err == nil {
+		t.Fatal("validate accepted runtime: alpine")
+	}
+	if !strings.Contains(out, "distill.yaml:4:10:") || !strings.Contains(out, "distroless") || !strings.Contains(out, "chainguard") {
+		t.Errorf("want FILE:4:10 and the allowed runtimes, got %q", out)
+	}
+}
