@@ -147,9 +147,7 @@ func scalarSchema(r *fieldRule) object {
 		return textSchema()
 	}
 	s := object{"type": "string"}
-	if len(r.enum) == 1 && !r.numericText {
-		s["const"] = r.enum[0]
-	} else if len(r.enum) > 0 {
+	if len(r.enum) > 0 {
 		var enum []any
 		for _, e := range r.enum {
 			enum = append(enum, e)
