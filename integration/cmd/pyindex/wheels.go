@@ -86,7 +86,7 @@ def shout(s):
 			RequiresPython: ">=3.8",
 			Requires:       []string{"greeting>=1.0", "textutil"},
 			Modules: map[string]string{
-				"tinyweb/__init__.py":  tinywebInit,
+				"tinyweb/__init__.py": tinywebInit,
 				"tinyweb/__main__.py": "from tinyweb import main\n\nmain()\n",
 			},
 			Scripts: map[string]string{"tinyweb": "tinyweb:main"},
