@@ -94,11 +94,12 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, err
 		}
 		out, err := llb.Build(s, pair, bases, llb.Options{
-			Context:        *buildCtx,
-			Platform:       p,
-			Requirements:   reqPath,
-			CacheNamespace: cacheNamespace(bc.CacheIDNamespace),
-			SourceMap:      src.SourceMap,
+			Context:         *buildCtx,
+			Platform:        p,
+			Requirements:    reqPath,
+			CacheNamespace:  cacheNamespace(bc.CacheIDNamespace),
+			SourceMap:       src.SourceMap,
+			SourceDateEpoch: epoch,
 		})
 		if err != nil {
 			return nil, specError(err, src)

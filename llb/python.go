@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
@@ -93,6 +94,11 @@ type Options struct {
 	// SourceMap, when set, ties each step to the spec line it comes from so
 	// a failing step is reported at that line.
 	SourceMap *llb.SourceMap
+	// SourceDateEpoch, when set, is the mtime of every file and directory
+	// in the layers distill adds, so two builds of the same inputs give
+	// byte-identical layers. Without it, files keep the time they were
+	// written in the builder.
+	SourceDateEpoch *time.Time
 }
 
 // Result is the generated build.
@@ -339,12 +345,15 @@ func (b *builder) runtimeStage(bst llb.State) llb.State {
 	wd := b.workdir()
 	base := b.baseState(b.bases.Runtime, "runtime")
 	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
+	copyInfo := func() *llb.CopyInfo {
+		return &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root, CreatedTime: b.opt.SourceDateEpoch}
+	}
 	venv := llb.Scratch().File(
-		llb.Copy(bst, VenvDir, VenvDir, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root}),
+		llb.Copy(bst, VenvDir, VenvDir, copyInfo()),
 		b.constraints("runtime", "", "copy venv %s (owned by root)", VenvDir)...,
 	)
 	app := llb.Scratch().File(
-		llb.Copy(bst, wd, wd, &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root}),
+		llb.Copy(bst, wd, wd, copyInfo()),
 		b.constraints("runtime", "app.entrypoint", "copy app %s (owned by root)", wd)...,
 	)
 	return llb.Merge([]llb.State{base, venv, app}, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image"))

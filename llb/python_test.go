@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
@@ -378,5 +379,38 @@ func TestSelectPair(t *testing.T) {
 				t.Errorf("warnings %q, want %q", rules, tc.warnRule)
 			}
 		})
+	}
+}
+
+func TestSourceDateEpochStampsRuntimeLayers(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	s := baseSpec()
+	pair, _ := SelectPair(s)
+	res, err := Build(s, pair, Bases{Builder: Image{Ref: pair.Builder}, Runtime: Image{Ref: pair.Runtime}},
+		Options{Context: llb.Local("context"), Platform: amd64, SourceDateEpoch: &epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := res.Image.Marshal(context.Background(), llb.LocalUniqueID("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamped := 0
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range op.GetFile().GetActions() {
+			if c := a.GetCopy(); c != nil && (c.Src == VenvDir || c.Src == "/app") {
+				if c.Timestamp != epoch.UnixNano() {
+					t.Errorf("copy of %s has timestamp %d, want %d", c.Src, c.Timestamp, epoch.UnixNano())
+				}
+				stamped++
+			}
+		}
+	}
+	if stamped != 2 {
+		t.Errorf("stamped %d runtime copies, want 2", stamped)
 	}
 }
