@@ -2,9 +2,11 @@ package spec
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -20,6 +22,10 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The fuzzer has no per-input timeout; a hang would only show as a
+		// stalled exec count. Crash instead, so the input is saved.
+		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("Parse of %d bytes took over 10s", len(data))) })
+		defer watchdog.Stop()
 		s, err := Parse("distill.yaml", data)
 		if err != nil {
 			checkFuzzErrors(t, data, err)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -125,6 +126,12 @@ func (p *parser) checkText(data []byte) bool {
 			return false
 		case r == '\n':
 			line, col = line+1, 0
+		case r == '\r' && (i+1 >= len(data) || data[i+1] != '\n'),
+			r == 0x85, r == 0x2028, r == 0x2029:
+			// YAML counts these as line breaks, editors and BuildKit's
+			// source view do not: positions would point at the wrong line.
+			p.errorf(Position{line, col}, "", "line break U+%04X: end lines with LF or CRLF (inside a double-quoted string, write it as an escape)", r)
+			return false
 		case r < 0x20 && r != '\t' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85,
 			r == 0xfffe, r == 0xffff, r >= 0xd800 && r <= 0xdfff:
 			// YAML's printable set (1.2 §5.1); anything else is a control
@@ -399,31 +406,52 @@ func (p *parser) unknownKey(k *yaml.Node, key, path string, allowed []string) {
 		truncate(key, 60), where, hint, strings.Join(allowed, ", "))
 }
 
-// elsewhere finds a misplaced key in the other sections ("entrypoint" at the
-// top level → "app.entrypoint"), returning the quoted paths or "".
-func elsewhere(key, path string) string {
-	var found []string
+// fieldPaths is every key path Parse accepts ("app.entrypoint"), from the
+// types, for suggesting where a misplaced key belongs.
+var fieldPaths = func() []string {
+	var out []string
 	var walk func(t reflect.Type, at string)
 	walk = func(t reflect.Type, at string) {
 		names, index := yamlFields(t)
 		for _, name := range names {
-			f := t.Field(index[name])
 			fp := joinPath(at, name)
-			if at != path && normKey(name) == normKey(key) {
-				found = append(found, strconv.Quote(fp))
-			}
-			if f.Type.Kind() == reflect.Struct {
+			out = append(out, fp)
+			if f := t.Field(index[name]); f.Type.Kind() == reflect.Struct {
 				walk(f.Type, fp)
 			}
 		}
 	}
 	walk(reflect.TypeOf(Spec{}), "")
+	return out
+}()
+
+// elsewhere finds a misplaced key in the other sections ("entrypoint" at the
+// top level → "app.entrypoint"), returning the quoted paths or "".
+func elsewhere(key, path string) string {
+	var found []string
+	nk := normKey(key)
+	for _, fp := range fieldPaths {
+		parent, name := "", fp
+		if i := strings.LastIndexByte(fp, '.'); i >= 0 {
+			parent, name = fp[:i], fp[i+1:]
+		}
+		if parent != path && normKey(name) == nk {
+			found = append(found, strconv.Quote(fp))
+		}
+	}
 	return strings.Join(found, " or ")
 }
 
 // normKey folds case and separators: entryPoint, entry_point → entrypoint.
 func normKey(s string) string {
-	return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s))
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r != '_' && r != '-' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 // suggest returns the allowed key closest to key when it is close enough to

@@ -10,10 +10,10 @@ const (
 	MaxSpecSize = 1 << 20
 	// maxDepth bounds YAML nesting (the deepest real field is 4 levels).
 	maxDepth = 64
-	// maxVisits bounds the values Parse walks, counting each use of an alias
+	// maxVisits bounds the values Parse walks (a real spec has under 100), counting each use of an alias
 	// again: this is what defeats "billion laughs" documents, whose tree is
 	// small but whose expansion is not.
-	maxVisits = 100_000
+	maxVisits = 10_000
 	// maxErrors bounds the error list; a wall of errors helps nobody.
 	maxErrors = 50
 	// maxNameLen is the longest image name.
