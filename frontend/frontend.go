@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -65,6 +66,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, specError(err, src)
 	}
+	lf, err := readLock(ctx, c, src.Filename)
+	if err != nil {
+		return nil, specError(err, src)
+	}
 	if err := report(ctx, s, src, pair.Warnings); err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		p := defaultPlatform(platform, c)
-		bases, err := resolveBases(ctx, c, bc, pair, p)
+		bases, err := resolveBases(ctx, c, bc, pair, lf, p)
 		if err != nil {
 			return nil, err
 		}
@@ -171,22 +176,27 @@ func cacheNamespace(ns string) string {
 }
 
 // resolveBases resolves both images of the pair for one platform. They are
-// resolved together so the labels and LLB always describe one moment.
-func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pair llb.Pair, p ocispecs.Platform) (llb.Bases, error) {
+// resolved together so the labels and LLB always describe one moment; a
+// base in distill.lock is resolved by its locked digest instead of its tag.
+func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pair llb.Pair, lf *lock.File, p ocispecs.Platform) (llb.Bases, error) {
 	var out llb.Bases
 	for _, x := range []struct {
-		ref string
-		dst *llb.Image
-	}{{pair.Builder, &out.Builder}, {pair.Runtime, &out.Runtime}} {
-		_, dgst, dt, err := c.ResolveImageConfig(ctx, x.ref, sourceresolver.Opt{
-			LogName: "resolve " + x.ref,
+		role, ref string
+		dst       *llb.Image
+	}{{lock.RoleBuilder, pair.Builder, &out.Builder}, {lock.RoleRuntime, pair.Runtime, &out.Runtime}} {
+		resolveRef := x.ref
+		if locked, ok := lf.Get(x.role, x.ref); ok && !isPinned(x.ref) {
+			resolveRef = x.ref + "@" + locked.Digest.String()
+		}
+		_, dgst, dt, err := c.ResolveImageConfig(ctx, resolveRef, sourceresolver.Opt{
+			LogName: "resolve " + resolveRef,
 			ImageOpt: &sourceresolver.ResolveImageOpt{
 				Platform:    &p,
 				ResolveMode: bc.ImageResolveMode.String(),
 			},
 		})
 		if err != nil {
-			return out, errors.Wrapf(err, "resolving base image %s", x.ref)
+			return out, errors.Wrapf(err, "resolving base image %s", resolveRef)
 		}
 		img := llb.Image{Ref: x.ref, Digest: dgst}
 		if err := unmarshalConfig(dt, &img.Config); err != nil {

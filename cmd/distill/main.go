@@ -46,6 +46,6 @@ numeric non-root user.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(buildCmd(), validateCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd())
+	root.AddCommand(buildCmd(), validateCmd(), lockCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd())
 	return root
 }
