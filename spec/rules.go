@@ -96,7 +96,7 @@ var rules = map[string]*fieldRule{
 	"language":              {required: true, enum: []string{LanguagePython}, example: "language: python"},
 	"runtime":               {enum: []string{RuntimeDistroless, RuntimeChainguard}},
 	"python.version":        {enum: PythonVersions, numericText: true},
-	"python.requirements":   {notPattern: escapeRe},
+	"python.requirements":   {pattern: regexp.MustCompile(`^[^-]`), notPattern: escapeRe},
 	"python.indexUrl":       {pattern: indexURLRe},
 	"python.indexUrlSecret": {pattern: secretIDRe},
 	"build.aptPackages":     {items: &fieldRule{pattern: aptPackageRe}},

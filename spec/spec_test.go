@@ -511,6 +511,9 @@ func TestParseInvalid(t *testing.T) {
 		{"requirements a directory", withApp("python: {requirements: reqs/}\n", ""), []string{
 			`4:24: python.requirements "reqs/" names a directory; it must be a file`,
 		}},
+		{"requirements looks like an option", withApp("python: {requirements: \"--index-url=https://evil/\"}\n", ""), []string{
+			`4:24: python.requirements "--index-url=https://evil/" starts with '-'; rename the file`,
+		}},
 		{"requirements empty", withApp("python: {requirements: \"\"}\n", ""), []string{`4:24: python.requirements is empty`}},
 		{"requirements newline", withApp("python: {requirements: \"a\\n-r /etc/passwd\"}\n", ""), []string{
 			`4:24: python.requirements must not contain NUL or line breaks`,

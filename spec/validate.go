@@ -218,6 +218,10 @@ func (p *parser) relPath(field, v string, kind int) {
 		p.fail(field, "%s must not contain NUL or line breaks", field)
 	case strings.TrimSpace(q) != q:
 		p.fail(field, "%s %q has leading or trailing spaces", field, truncate(v, 60))
+	case kind == pathFile && strings.HasPrefix(q, "-"):
+		// The file is passed to pip; a name like "--index-url=..." must
+		// never be readable as an option, whatever the caller does.
+		p.fail(field, "%s %q starts with '-'; rename the file", field, truncate(v, 60))
 	case strings.HasPrefix(q, "/"):
 		p.fail(field, "%s %q is absolute; paths are relative to the build context, e.g. %q", field, truncate(v, 60), truncate(strings.TrimLeft(q, "/"), 60))
 	case q == ".." || strings.HasPrefix(q, "../") || strings.Contains(q, "/../") || strings.HasSuffix(q, "/.."):
