@@ -10,9 +10,9 @@ const (
 	MaxSpecSize = 1 << 20
 	// maxDepth bounds YAML nesting (the deepest real field is 4 levels).
 	maxDepth = 64
-	// maxVisits bounds the values Parse walks (a real spec has under 100), counting each use of an alias
-	// again: this is what defeats "billion laughs" documents, whose tree is
-	// small but whose expansion is not.
+	// maxVisits bounds the values Parse walks (a real spec has under 100),
+	// counting each use of an alias again: this is what defeats "billion
+	// laughs" documents, whose tree is small but whose expansion is not.
 	maxVisits = 10_000
 	// maxErrors bounds the error list; a wall of errors helps nobody.
 	maxErrors = 50
@@ -31,7 +31,7 @@ var (
 	// these as argv, and the leading [a-z0-9] / [0-9] means a value can never
 	// start with "-" and be read as an option.
 	aptPackageRe = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(=[0-9][A-Za-z0-9.+~:-]*)?$`)
-	// indexURLRe approximates, for editors, what validIndexURL checks: http(s),
+	// indexURLRe approximates, for editors, what checkIndexURL checks: http(s),
 	// a host without userinfo, no whitespace.
 	indexURLRe = regexp.MustCompile(`^[hH][tT][tT][pP][sS]?://[^/?#@\s]+([/?#]\S*)?$`)
 	// escapeRe matches a path that is absolute or has a ".." element; the

@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -680,5 +682,19 @@ func TestTooManyErrors(t *testing.T) {
 	}
 	if last := errs[len(errs)-1]; !strings.Contains(last.Msg, "too many errors; 150 more not shown") {
 		t.Errorf("last error: %v", last)
+	}
+}
+
+// TestExamples keeps the checked-in examples valid as the rules change.
+func TestExamples(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*/distill.yaml")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(f, data); err != nil {
+			t.Errorf("%v", err)
+		}
 	}
 }
