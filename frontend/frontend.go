@@ -92,6 +92,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 
+	var targets sbomTargets
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		p := defaultPlatform(platform, c)
 		bases, err := resolveBases(ctx, c, bc, pair, lf, p)
@@ -109,6 +110,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, specError(err, src)
 		}
+		targets.store(platform, out)
 		st, cfg, base := out.Image, out.Config, bases.Runtime.Config
 		if bc.Target == TargetBuilder {
 			st, cfg, base = out.Builder, builderConfig(bases.Builder.Config, p), bases.Builder.Config
@@ -134,6 +136,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return &dockerui.BuildResult{Reference: ref, Image: &cfg, BaseImage: &base, Epoch: epoch}, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := attachSBOMs(ctx, c, bc, rb, &targets); err != nil {
 		return nil, err
 	}
 	return rb.Finalize()

@@ -110,6 +110,9 @@ type Result struct {
 	Builder llb.State
 	// Config is the final image's OCI config.
 	Config dockerspec.DockerOCIImage
+	// SBOM holds an SPDX document of the image's packages at SBOMPath. It
+	// is only solved when an SBOM is requested.
+	SBOM llb.State
 	// Warnings are the pair's findings.
 	Warnings []Warning
 }
@@ -127,7 +130,7 @@ func Build(s *spec.Spec, pair Pair, bases Bases, opt Options) (*Result, error) {
 	bst := b.builderStage()
 	final := b.runtimeStage(bst)
 	cfg := b.imageConfig()
-	return &Result{Image: final, Builder: bst, Config: cfg, Warnings: pair.Warnings}, nil
+	return &Result{Image: final, Builder: bst, Config: cfg, SBOM: b.sbomState(bst), Warnings: pair.Warnings}, nil
 }
 
 type builder struct {

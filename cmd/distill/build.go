@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 	"github.com/tonistiigi/fsutil"
+	"github.com/tonistiigi/go-csvvalue"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -34,6 +35,7 @@ type buildFlags struct {
 	progress  string
 	target    string
 	metadata  string
+	attests   []string
 }
 
 func buildCmd() *cobra.Command {
@@ -68,6 +70,7 @@ syntax, for example:
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson, quiet")
 	fl.StringVar(&f.target, "target", "", "target: (default) the runtime image, or builder")
 	fl.StringVar(&f.metadata, "metadata-file", "", "write the build result metadata (image digest) as JSON to this file")
+	fl.StringArrayVar(&f.attests, "attest", nil, "attestation, buildx syntax: type=sbom[,generator=IMAGE] | type=provenance[,mode=min|max]")
 	return cmd
 }
 
@@ -179,6 +182,13 @@ func solveOptions(f buildFlags, dir string) (*client.SolveOpt, error) {
 		}
 		attrs["build-arg:"+k] = v
 	}
+	for _, a := range f.attests {
+		k, v, err := parseAttest(a)
+		if err != nil {
+			return nil, err
+		}
+		attrs[k] = v
+	}
 	if _, ok := attrs["build-arg:SOURCE_DATE_EPOCH"]; !ok {
 		// as buildx does: the environment's SOURCE_DATE_EPOCH reaches the build
 		if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
@@ -226,4 +236,28 @@ func printWarnings(w io.Writer, ws []client.VertexWarning) {
 			fmt.Fprintf(w, "  more: %s\n", vw.URL)
 		}
 	}
+}
+
+// parseAttest maps buildx's --attest type=T,k=v,... onto the frontend option
+// attest:T=k=v,... that buildx sends.
+func parseAttest(a string) (string, string, error) {
+	fields, err := csvvalue.Fields(a, nil)
+	if err != nil {
+		return "", "", fmt.Errorf("--attest %q: %w", a, err)
+	}
+	typ := ""
+	var rest []string
+	for _, f := range fields {
+		if v, ok := strings.CutPrefix(f, "type="); ok {
+			typ = v
+			continue
+		}
+		rest = append(rest, f)
+	}
+	switch typ {
+	case "sbom", "provenance":
+	default:
+		return "", "", fmt.Errorf("--attest %q: type must be sbom or provenance", a)
+	}
+	return "attest:" + typ, strings.Join(rest, ","), nil
 }

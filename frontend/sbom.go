@@ -1,0 +1,143 @@
+package frontend
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	"github.com/distill-build/distill/llb"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/attestations/sbom"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/result"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+	"github.com/tonistiigi/go-csvvalue"
+
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+)
+
+// sbomTargets remembers, per exported platform, what an SBOM describes.
+type sbomTargets struct {
+	mu sync.Mutex
+	m  map[string]sbomTarget
+}
+
+type sbomTarget struct {
+	image llb.Result
+}
+
+func (t *sbomTargets) store(platform *ocispecs.Platform, res *llb.Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]sbomTarget{}
+	}
+	t.m[exportID(platform)] = sbomTarget{image: *res}
+}
+
+func (t *sbomTargets) load(id string) (sbomTarget, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.m[id]
+	return v, ok
+}
+
+// exportID is the id dockerui gives a platform's result.
+func exportID(p *ocispecs.Platform) string {
+	pp := platforms.DefaultSpec()
+	if p != nil {
+		pp = *p
+	}
+	return platforms.FormatAll(platforms.Normalize(pp))
+}
+
+// explicitScanner reports whether the build named an SBOM generator image
+// (`--attest type=sbom,generator=IMAGE`). dockerui fills in BuildKit's
+// default scanner when none is named; distill writes its own SBOM then,
+// because it knows exactly what it installed and the default scanner image
+// may not be pullable.
+func explicitScanner(opts map[string]string) bool {
+	v, ok := opts["attest:sbom"]
+	if !ok {
+		return false
+	}
+	fields, err := csvvalue.Fields(v, nil)
+	if err != nil {
+		return false
+	}
+	for _, f := range fields {
+		if k, _, _ := strings.Cut(f, "="); strings.TrimSpace(k) == "generator" {
+			return true
+		}
+	}
+	return false
+}
+
+// attachSBOMs adds an SPDX attestation for every platform of the result.
+func attachSBOMs(ctx context.Context, c client.Client, bc *dockerui.Client, rb *dockerui.ResultBuilder, targets *sbomTargets) error {
+	if bc.SBOM == nil || bc.Target == TargetBuilder {
+		return nil
+	}
+	var scanner sbom.Scanner
+	if explicitScanner(c.BuildOpts().Opts) {
+		sp := platforms.Normalize(platforms.DefaultSpec())
+		if len(bc.BuildPlatforms) > 0 {
+			sp = bc.BuildPlatforms[0]
+		}
+		var err error
+		scanner, err = sbom.CreateSBOMScanner(ctx, c, bc.SBOM.Generator, sp, sourceresolver.Opt{
+			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &sp, ResolveMode: bc.ImageResolveMode.String()},
+		}, bc.SBOM.Parameters)
+		if err != nil {
+			return err
+		}
+	}
+	return rb.EachPlatform(ctx, func(ctx context.Context, id string, p ocispecs.Platform) error {
+		target, ok := targets.load(id)
+		if !ok {
+			return errors.Errorf("no SBOM target for platform %s", id)
+		}
+		solve := func(st *bkllb.State) (client.Reference, error) {
+			def, err := st.Marshal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+			if err != nil {
+				return nil, err
+			}
+			return r.SingleRef()
+		}
+		if scanner != nil {
+			att, err := scanner(ctx, id, target.image.Image, map[string]bkllb.State{"builder": target.image.Builder})
+			if err != nil {
+				return err
+			}
+			conv, err := result.ConvertAttestation(&att, solve)
+			if err != nil {
+				return err
+			}
+			rb.AddAttestation(id, *conv)
+			return nil
+		}
+		ref, err := solve(&target.image.SBOM)
+		if err != nil {
+			return err
+		}
+		rb.AddAttestation(id, client.Attestation{
+			Kind: gwpb.AttestationKind_InToto,
+			Ref:  ref,
+			Path: llb.SBOMPath,
+			Metadata: map[string][]byte{
+				result.AttestationReasonKey: []byte(result.AttestationReasonSBOM),
+			},
+			InToto: result.InTotoAttestation{PredicateType: intoto.PredicateSPDX},
+		})
+		return nil
+	})
+}
