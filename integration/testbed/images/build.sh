@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Build the test bed's stand-in base images from Debian packages and push them to $REG.
+#
+#   build.sh all | build.sh <name>... | build.sh list
+#
+# Env: REG (plain-http registry, e.g. localhost:5000), DISTILL_WORK (default <repo>/.work),
+#      PATH with crane (default $DISTILL_WORK/bin is prepended), optional DISTILL_IMAGES_JOBS (parallel
+#      builds, default 4), DISTILL_APT_MIRROR / DISTILL_APT_SECURITY_MIRROR (default: this machine's
+#      apt sources).
+# Each image is built under $DISTILL_WORK/fixtures/<name>/ (rootfs/, layer.tar) and cached by the
+# hash of its recipe (recipes/<name>.sh + lib.sh + suite + extra inputs); the push is skipped when
+# the registry already serves the digest pushed last time. Needs root (chroot, mknod, chown).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
+export W=${DISTILL_WORK:-$REPO/.work}
+export PATH=$W/bin:$PATH
+REG=${REG:?set REG, e.g. localhost:5000}
+JOBS=${DISTILL_IMAGES_JOBS:-4}
+export RUN_ID="$$-$(date +%s%N)"
+ALL=(golang-1.26-bookworm python-3.13-slim-trixie python-3.11-slim-bookworm chainguard-python-dev
+     distroless-python3-debian13 distroless-python3-debian12 chainguard-python distroless-static-debian13)
+
+usage() { echo "usage: $0 all | list | <name>...   (names: ${ALL[*]})" >&2; exit 2; }
+[ $# -gt 0 ] || usage
+case $1 in
+  all) set -- "${ALL[@]}" ;;
+  list) for n in "${ALL[@]}"; do (source "$HERE/recipes/$n.sh"; echo "$n $IMAGE"); done; exit 0 ;;
+esac
+for n in "$@"; do [ -f "$HERE/recipes/$n.sh" ] || usage; done
+
+[ "$(id -u)" = 0 ] || { echo "build.sh: needs root (chroot, mknod, chown)" >&2; exit 1; }
+command -v crane >/dev/null || { echo "build.sh: crane not in PATH (expected at $W/bin/crane)" >&2; exit 1; }
+if ! command -v mmdebstrap >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+fi
+mkdir -p "$W"/{fixtures,tmp,logs/images,apt,debs}
+
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+apt_mirrors; export MIRROR SECMIRROR
+
+recipe_hash() {  # recipe text + shared helpers + suite + the recipe's extra inputs
+  ( source "$HERE/recipes/$1.sh"
+    { cat "$HERE/lib.sh" "$HERE/recipes/$1.sh"; echo "suite=$SUITE"; if declare -F extra_inputs >/dev/null; then extra_inputs; fi; } \
+      | sha256sum | cut -d' ' -f1 )
+}
+
+# one image: build (unless cached) + push (unless the registry has it). Runs in its own process.
+job() {
+  NAME=$1; F=$W/fixtures/$NAME; R=$F/rootfs
+  source "$HERE/recipes/$NAME.sh"
+  A=$W/apt/$SUITE
+  local h img=$REG/$IMAGE t0=$SECONDS d
+  h=$(recipe_hash "$NAME")
+  if [ "$(cat "$F/recipe.sha256" 2>/dev/null)" = "$h" ] && [ -s "$F/layer.tar" ]; then
+    log "cached (recipe $h)"
+  else
+    log "building (recipe ${h:0:12})"
+    rm -f "$F/recipe.sha256" "$F/pushed"; rm -rf "$R"; mkdir -p "$F"
+    apt_setup "$SUITE"
+    build_rootfs
+    tar_layer "$F/layer.tar" "$TAR_MTIME"
+    echo "$h" > "$F/recipe.sha256"
+    log "built in $((SECONDS - t0))s: $(du -sh "$F/layer.tar" | cut -f1) layer"
+  fi
+  d=$(crane --insecure digest "$img" 2>/dev/null || true)
+  if [ -n "$d" ] && [ "$(cat "$F/pushed" 2>/dev/null)" = "$h $d" ]; then
+    log "registry has $img@$d"
+    return 0
+  fi
+  t0=$SECONDS
+  image_config
+  crane --insecure append --oci-empty-base -f "$F/layer.tar" -t "$img" >/dev/null 2>>"$W/logs/images/$NAME.crane.log"
+  # crane append leaves os/architecture empty: without --set-platform, export fails (missing architecture)
+  crane --insecure mutate "$img" --set-platform linux/amd64 "${CONFIG[@]}" \
+    -l "dev.distill.testbed.stand-in=$NAME" -l "dev.distill.testbed.recipe=$h" -t "$img" >/dev/null 2>>"$W/logs/images/$NAME.crane.log"
+  d=$(crane --insecure digest "$img")
+  echo "$h $d" > "$F/pushed"
+  log "pushed $img@$d in $((SECONDS - t0))s"
+}
+
+START=$SECONDS
+exec 3>&2; export LOG_FD=3   # log() lines also go to the console
+declare -A PIDS=()
+fail=0
+reap() {  # wait for one job, report it
+  local pid n rc
+  wait -n -p pid "${!PIDS[@]}" && rc=0 || rc=$?
+  n=${PIDS[$pid]}; unset "PIDS[$pid]"
+  if [ $rc -ne 0 ]; then
+    fail=1; echo "=== $n FAILED (rc $rc), last lines of $W/logs/images/$n.log:" >&2
+    tail -25 "$W/logs/images/$n.log" >&2
+  fi
+}
+for n in "$@"; do
+  while [ ${#PIDS[@]} -ge "$JOBS" ]; do reap; done
+  ( job "$n" ) >"$W/logs/images/$n.log" 2>&1 &
+  PIDS[$!]=$n
+done
+while [ ${#PIDS[@]} -gt 0 ]; do reap; done
+[ $fail = 0 ] || { echo "build.sh: some images failed (logs in $W/logs/images/)" >&2; exit 1; }
+echo "build.sh: $* done in $((SECONDS - START))s" >&2
+for n in "$@"; do (source "$HERE/recipes/$n.sh"; echo "$REG/$IMAGE@$(cut -d' ' -f2 "$W/fixtures/$n/pushed")"); done
