@@ -78,6 +78,11 @@ func TestHostile(t *testing.T) {
 		{"huge explicit key", withApp("", "  ? "+strings.Repeat("k", 500_000)+"\n  : 1\n"), []string{`6:5: unknown key "` + strings.Repeat("k", 60) + `..." in app`}},
 		{"huge simple key", withApp("", "  "+strings.Repeat("k", 500_000)+": 1\n"), []string{`6: invalid YAML: could not find expected ':'`}},
 		{"many list items", withApp("", "  include: ["+strings.Repeat("a,", 200_000)+"a]\n"), []string{"spec expands to more than 10000 values"}},
+		{"percent-encoded tag", "name: !%C0%80 x\n", []string{`1:7: name must be a string, got a "!\xc0\x80" value (YAML tags are not supported)`}},
+		{"explicit int tag on text", withApp("", "  ports: [!!int abc, !!int \"1\\n2\"]\n"), []string{
+			`6:11: app.ports[0] must be a port number (1-65535), got "abc"`,
+			`6:22: app.ports[1] must be a port number (1-65535), got "1\n2"`,
+		}},
 		{"binary tag", withApp("", "  env: {A: !!binary aGVsbG8=}\n"), []string{"6:12: app.env.A must be a string (or a number or boolean, used as written), got a !!binary value (YAML tags are not supported)"}},
 		{"custom tag on a section", "apiVersion: distill/v1\nname: a\nlanguage: python\napp: !!map {entrypoint: [python]}\nbuild: !custom {}\n", nil},
 	}

@@ -63,7 +63,10 @@ func (p *parser) errorf(pos Position, field, format string, args ...any) {
 	if len(p.errs) >= maxErrors {
 		return
 	}
-	p.errs = append(p.errs, &Error{File: p.file, Line: pos.Line, Column: pos.Column, Field: field, Msg: fmt.Sprintf(format, args...)})
+	// Messages quote user text with %q, but a message must be valid UTF-8
+	// whatever slipped through: it ends up in gRPC status strings.
+	msg := strings.ToValidUTF8(fmt.Sprintf(format, args...), "\uFFFD")
+	p.errs = append(p.errs, &Error{File: p.file, Line: pos.Line, Column: pos.Column, Field: field, Msg: msg})
 }
 
 func (p *parser) result() ErrorList {
@@ -276,16 +279,34 @@ func describe(n *yaml.Node) string {
 		case "!!str":
 			return fmt.Sprintf("the string %q", truncate(n.Value, 40))
 		case "!!int", "!!float":
-			return "the number " + truncate(n.Value, 40)
+			return "the number " + token(n.Value)
 		case "!!bool":
-			return "the boolean " + n.Value
+			return "the boolean " + token(n.Value)
 		default:
-			return fmt.Sprintf("a %s value", n.ShortTag())
+			// Tags are %-decoded by the YAML library and may hold any byte.
+			return fmt.Sprintf("a %s value", token(n.ShortTag()))
 		}
 	case yaml.AliasNode:
 		return "an alias"
 	}
 	return "an unknown node"
+}
+
+// token returns s as is when it is a short plain word, quoted otherwise:
+// an explicit tag (!!int "a\nb") can put any text where a number is expected.
+func token(s string) string {
+	ok := len(s) > 0 && len(s) <= 40
+	for _, r := range s {
+		if !(r == '!' || r == '.' || r == '_' || r == '+' || r == '-' || r == ':' || r == '/' ||
+			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	return strconv.Quote(truncate(s, 40))
 }
 
 func truncate(s string, n int) string {
@@ -695,8 +716,12 @@ func (p *parser) port(n *yaml.Node, path string) (int, bool) {
 		return 0, false
 	}
 	var x int64
-	if err := n.Decode(&x); err != nil || x < 1 || x > 65535 {
-		p.errorf(nodePos(n), path, "%s: port %s is out of range; allowed: 1-65535", path, truncate(n.Value, 40))
+	if err := n.Decode(&x); err != nil {
+		p.errorf(nodePos(n), path, "%s must be a port number (1-65535), got %q", path, truncate(n.Value, 40))
+		return 0, false
+	}
+	if x < 1 || x > 65535 {
+		p.errorf(nodePos(n), path, "%s: port %d is out of range; allowed: 1-65535", path, x)
 		return 0, false
 	}
 	return int(x), true
