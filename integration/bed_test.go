@@ -1,0 +1,350 @@
+//go:build integration
+
+// The end-to-end tests build real images with distill on the test bed's
+// BuildKit (see integration/README.md), through every way users reach it,
+// then inspect and run what comes out. They run under `make test`, which
+// brings the test bed up first; when it is not up they fail with the
+// reason, they never skip.
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/distill-build/distill/integration/imagetest"
+	"github.com/moby/buildkit/client"
+)
+
+// bed is what the test bed exported in $DISTILL_WORK/testbed.env.
+type bed struct {
+	work      string
+	env       []string
+	buildkit  string // BUILDKIT_HOST
+	registry  string // localhost:PORT
+	indexURL  string // http://127.0.0.1:PORT/simple
+	frontend  string // the frontend image the examples' # syntax= names
+	distill   string // the CLI binary under test
+	bedErr    error
+	portCount atomic.Int32
+}
+
+var tb bed
+
+func TestMain(m *testing.M) {
+	tb.load()
+	os.Exit(m.Run())
+}
+
+func (b *bed) load() {
+	repo, _ := filepath.Abs("..")
+	b.work = os.Getenv("DISTILL_WORK")
+	if b.work == "" {
+		b.work = filepath.Join(repo, ".work")
+	}
+	envFile := filepath.Join(b.work, "testbed.env")
+	dt, err := os.ReadFile(envFile)
+	if err != nil {
+		b.bedErr = fmt.Errorf("the test bed is not up (%v): run `make test`, or `make setup` before `go test -tags integration ./integration/`", err)
+		return
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(dt))
+	for sc.Scan() {
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(v, `"'`)
+		v = os.Expand(v, func(name string) string {
+			if x, ok := vars[name]; ok {
+				return x
+			}
+			return os.Getenv(name)
+		})
+		vars[k] = v
+	}
+	b.env = os.Environ()
+	for k, v := range vars {
+		b.env = append(b.env, k+"="+v)
+		if k == "PATH" {
+			os.Setenv("PATH", v)
+		}
+	}
+	b.buildkit, b.registry, b.indexURL, b.frontend = vars["BUILDKIT_HOST"], vars["DISTILL_REGISTRY"], vars["DISTILL_INDEX_URL"], vars["DISTILL_FRONTEND"]
+	if b.buildkit == "" || b.registry == "" || b.indexURL == "" {
+		b.bedErr = fmt.Errorf("%s lacks BUILDKIT_HOST, DISTILL_REGISTRY or DISTILL_INDEX_URL", envFile)
+		return
+	}
+	// the CLI under test is built from this tree, so a stale binary can't pass
+	b.distill = filepath.Join(b.work, "test-bin", "distill")
+	out, err := exec.Command("go", "build", "-o", b.distill, "../cmd/distill").CombinedOutput()
+	if err != nil {
+		b.bedErr = fmt.Errorf("building distill: %v\n%s", err, out)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, b.buildkit)
+	if err == nil {
+		_, err = c.Info(ctx)
+		c.Close()
+	}
+	if err != nil {
+		b.bedErr = fmt.Errorf("the test bed's BuildKit at %s does not answer: %v (see %s/logs)", b.buildkit, err, b.work)
+	}
+}
+
+// need fails the test when the test bed is not usable.
+func need(t *testing.T) {
+	t.Helper()
+	if tb.bedErr != nil {
+		t.Fatal(tb.bedErr)
+	}
+}
+
+// freePort hands out loopback ports for running apps; distinct per test so
+// parallel tests never collide.
+func freePort() int { return 18100 + int(tb.portCount.Add(1)) }
+
+// app is a copy of an example, adjusted for one test.
+type app struct {
+	dir  string
+	spec string // path of distill.yaml
+}
+
+// runtimes are the base pairs every example is built on.
+var runtimes = []struct {
+	name string
+	edit func(string) string
+	// wantPython is the version the app must report at runtime
+	wantPython string
+}{
+	{"distroless-3.13", func(s string) string { return s }, "3.13."},
+	{"distroless-3.11", func(s string) string {
+		return strings.Replace(s, `version: "3.13"`, `version: "3.11"`, 1)
+	}, "3.11."},
+	{"chainguard", func(s string) string {
+		s = strings.Replace(s, "language: python\n", "language: python\nruntime: chainguard\n", 1)
+		return regexp.MustCompile(`(?m)^  version: "3\.13"\n`).ReplaceAllString(s, "")
+	}, "3."},
+}
+
+// copyExample copies examples/NAME into a temp dir and applies edit to its
+// distill.yaml. The python-deps example gets the test bed's index as its
+// indexUrl: PyPI is not reachable here.
+func copyExample(t *testing.T, name string, edit func(string) string) app {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "examples", name), dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy example: %v %s", err, out)
+	}
+	a := app{dir: dst, spec: filepath.Join(dst, "distill.yaml")}
+	dt, err := os.ReadFile(a.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(dt)
+	if name == "python-deps" {
+		s = strings.Replace(s, "  requirements: requirements.txt\n", "  requirements: requirements.txt\n  indexUrl: "+tb.indexURL+"\n", 1)
+	}
+	if edit != nil {
+		s = edit(s)
+	}
+	if err := os.WriteFile(a.spec, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (a app) write(t *testing.T, rel, content string) {
+	t.Helper()
+	p := filepath.Join(a.dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs a command with the test bed's environment and returns its
+// combined output.
+func run(t *testing.T, ctx context.Context, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(append([]string{}, tb.env...), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// entry is one of the ways users build with distill.
+type entry string
+
+const (
+	viaCLI      entry = "cli"      // distill build, in-process
+	viaBuildctl entry = "buildctl" // buildctl + dockerfile.v0 + # syntax=
+	viaBuildx   entry = "buildx"   // docker buildx build -f distill.yaml, remote driver
+)
+
+var entries = []entry{viaCLI, viaBuildctl, viaBuildx}
+
+// build builds the app through one entry into an OCI tar and returns its
+// path and the build output.
+func build(t *testing.T, a app, via entry, extra ...string) (string, string) {
+	t.Helper()
+	tar, out, err := tryBuild(t, a, via, extra...)
+	if err != nil {
+		t.Fatalf("build via %s failed: %v\n%s", via, err, tail(out, 60))
+	}
+	return tar, out
+}
+
+func tryBuild(t *testing.T, a app, via entry, extra ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	var out string
+	var err error
+	switch via {
+	case viaCLI:
+		args := append([]string{"build", "--progress", "plain", "-o", "type=oci,dest=" + tar}, extra...)
+		out, err = run(t, ctx, nil, tb.distill, append(args, a.dir)...)
+	case viaBuildctl:
+		args := []string{"build", "--frontend", "dockerfile.v0", "--local", "context=" + a.dir, "--local", "dockerfile=" + a.dir,
+			"--opt", "filename=distill.yaml", "--output", "type=oci,dest=" + tar, "--progress", "plain"}
+		out, err = run(t, ctx, nil, "buildctl", append(args, buildctlArgs(extra)...)...)
+	case viaBuildx:
+		args := []string{"build", "--builder", "distill-testbed", "-f", a.spec, "--output", "type=oci,dest=" + tar, "--progress", "plain"}
+		args = append(args, extra...)
+		out, err = run(t, ctx, nil, "buildx", append(args, a.dir)...)
+	default:
+		t.Fatalf("unknown entry %q", via)
+	}
+	return tar, out, err
+}
+
+// buildctlArgs translates the CLI's flags (which follow buildx) into
+// buildctl's.
+func buildctlArgs(extra []string) []string {
+	var out []string
+	for i := 0; i < len(extra); i++ {
+		switch extra[i] {
+		case "--build-arg":
+			out = append(out, "--opt", "build-arg:"+extra[i+1])
+			i++
+		case "--secret":
+			out = append(out, "--secret", extra[i+1])
+			i++
+		case "--attest":
+			k, v, _ := strings.Cut(extra[i+1], ",")
+			out = append(out, "--opt", "attest:"+strings.TrimPrefix(k, "type=")+"="+v)
+			i++
+		case "--no-cache":
+			out = append(out, "--no-cache")
+		case "--target":
+			out = append(out, "--opt", "target="+extra[i+1])
+			i++
+		default:
+			out = append(out, extra[i])
+		}
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// serve unpacks the image, runs it with runc as its configured user on the
+// host loopback, and returns a GET function for the running app. The
+// container is stopped when the test ends.
+func serve(t *testing.T, img *imagetest.Image) func(path string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	root := t.TempDir()
+	if err := imagetest.Unpack(img, root); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	port := freePort()
+	var logs bytes.Buffer
+	c, err := imagetest.Run(ctx, root, img, imagetest.RunOpts{
+		Env:    []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", port)},
+		Stdout: &logs, Stderr: &logs,
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() {
+		c.Stop()
+		cancel()
+	})
+	return func(path string) string {
+		t.Helper()
+		code, body, err := c.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), 30*time.Second)
+		if err != nil || code != 200 {
+			t.Fatalf("GET %s: %d %v\napp output:\n%s", path, code, err, logs.String())
+		}
+		return body
+	}
+}
+
+func load(t *testing.T, tar string) *imagetest.Image {
+	t.Helper()
+	img, err := imagetest.LoadOCITar(tar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// checkImage asserts every DESIGN.md invariant on a built image.
+func checkImage(t *testing.T, img *imagetest.Image) {
+	t.Helper()
+	for _, err := range imagetest.CheckInvariants(img, nil, imagetest.CheckOptions{AppPaths: []string{"/app", "/opt/venv"}}) {
+		t.Error(err)
+	}
+	c := img.Config.Config
+	if c.User != "65532:65532" {
+		t.Errorf("config user %q, want 65532:65532", c.User)
+	}
+	if len(c.Entrypoint) == 0 || c.Entrypoint[0] != "python" {
+		t.Errorf("entrypoint %q, want exec form starting with python", c.Entrypoint)
+	}
+	labels := img.Labels()
+	for _, k := range []string{"org.opencontainers.image.base.name", "org.opencontainers.image.base.digest", "dev.distill.builder.digest"} {
+		if !strings.HasPrefix(labels[k], "sha256:") && !strings.Contains(labels[k], "/") {
+			t.Errorf("label %s = %q, want a base name or digest", k, labels[k])
+		}
+	}
+}
+
+// infoOf reads the example apps' /info JSON.
+func infoOf(t *testing.T, body string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("/info is not JSON: %v: %q", err, body)
+	}
+	return m
+}
