@@ -29,7 +29,6 @@ import (
 // bed is what the test bed exported in $DISTILL_WORK/testbed.env.
 type bed struct {
 	work      string
-	env       []string
 	buildkit  string // BUILDKIT_HOST
 	registry  string // localhost:PORT
 	indexURL  string // http://127.0.0.1:PORT/simple
@@ -75,12 +74,10 @@ func (b *bed) load() {
 		})
 		vars[k] = v
 	}
-	b.env = os.Environ()
+	// exported into this process, so every command (and t.Setenv values
+	// set later) sees the test bed's variables
 	for k, v := range vars {
-		b.env = append(b.env, k+"="+v)
-		if k == "PATH" {
-			os.Setenv("PATH", v)
-		}
+		os.Setenv(k, v)
 	}
 	b.buildkit, b.registry, b.indexURL, b.frontend = vars["BUILDKIT_HOST"], vars["DISTILL_REGISTRY"], vars["DISTILL_INDEX_URL"], vars["DISTILL_FRONTEND"]
 	if b.buildkit == "" || b.registry == "" || b.indexURL == "" {
@@ -184,7 +181,7 @@ func (a app) write(t *testing.T, rel, content string) {
 func run(t *testing.T, ctx context.Context, env []string, name string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(append([]string{}, tb.env...), env...)
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
