@@ -1,0 +1,618 @@
+# shellcheck shell=bash
+# Functions behind testbed.sh. Sourced, never run; expects REPO to be set.
+
+# ---------------------------------------------------------------- settings
+
+command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
+
+DISTILL_WORK=${DISTILL_WORK:-$REPO/.work}
+mkdir -p "$DISTILL_WORK"
+DISTILL_WORK=$(cd "$DISTILL_WORK" && pwd)
+export DISTILL_WORK
+
+REG_PORT=${DISTILL_REGISTRY_PORT:-5000}
+IDX_PORT=${DISTILL_INDEX_PORT:-3141}
+REG=localhost:$REG_PORT
+BUILDX_VERSION=v0.38.2         # not in go.mod: buildx is only a test client
+BUILDX_BUILDER=distill-testbed
+FRONTEND_REPO=distill-build/distill
+FRONTEND_TAG=dev
+FRONTEND_NAME=ghcr.io/$FRONTEND_REPO:$FRONTEND_TAG   # resolves to $REG through the ghcr.io mirror
+
+BIN=$DISTILL_WORK/bin
+RUN=$DISTILL_WORK/run
+LOGS=$DISTILL_WORK/logs
+CONF=$DISTILL_WORK/conf
+STAMPS=$DISTILL_WORK/stamps
+WHEELS=$DISTILL_WORK/wheels
+IMAGES_SH=$REPO/integration/testbed/images/build.sh
+
+export PATH=$BIN:$PATH
+export DOCKER_CONFIG=$DISTILL_WORK/docker
+export BUILDKIT_HOST=unix://$RUN/buildkitd.sock
+
+# APT packages: runc (OCI worker runtime), mmdebstrap (stand-in rootfs),
+# docker-registry (Debian's distribution registry; keeps tags across restarts),
+# curl (readiness probes), git (source hash of the frontend image).
+APT_PACKAGES=(runc mmdebstrap docker-registry curl git ca-certificates)
+
+# ---------------------------------------------------------------- helpers
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { printf 'testbed: error: %s\n' "$*" >&2; exit 1; }
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# timed LABEL CMD... : run CMD and log how long it took
+timed() {
+	local label=$1 t0 rc=0
+	shift
+	t0=$(now)
+	"$@" || rc=$?
+	log "$label: $(since "$t0")$([ $rc -eq 0 ] || echo " (failed, exit $rc)")"
+	return $rc
+}
+
+tail_log() { # FILE
+	[ -f "$1" ] || return 0
+	printf -- '---- last lines of %s ----\n' "$1" >&2
+	tail -n 30 "$1" >&2
+	printf -- '----\n' >&2
+}
+
+dirs() { mkdir -p "$BIN" "$RUN" "$LOGS" "$CONF" "$STAMPS" "$WHEELS" "$DISTILL_WORK/registry" "$DISTILL_WORK/buildkit" "$DOCKER_CONFIG/cli-plugins"; }
+
+# with_lock CMD... : serialize up/down/setup of one work dir
+with_lock() {
+	dirs
+	exec 9>"$RUN/lock"
+	if ! flock -w 600 9; then die "another testbed.sh holds $RUN/lock"; fi
+	"$@"
+	flock -u 9
+}
+
+# ---------------------------------------------------------------- setup: OS packages
+
+apt_missing() {
+	local p
+	for p in "${APT_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+	done
+}
+
+setup_apt() {
+	local missing
+	missing=$(apt_missing | tr '\n' ' ')
+	if [ -z "${missing// /}" ]; then
+		log "apt: all present (${APT_PACKAGES[*]})"
+		return
+	fi
+	[ "$(id -u)" = 0 ] || die "need root to install: $missing"
+	log "apt: installing $missing"
+	# Keep package scripts from starting services (docker-registry would take :5000).
+	local own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
+	local rc=0
+	{
+		apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >"$LOGS/apt.log" 2>&1
+	} || rc=$?
+	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+	[ $rc -eq 0 ] || { tail_log "$LOGS/apt.log"; die "apt-get install failed"; }
+	# The package enables a system service on :5000; the test bed runs its own.
+	if [[ " $missing " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+	fi
+}
+
+# ---------------------------------------------------------------- setup: Go tools
+
+# modver MODULE : the version the repo's go.mod pins
+modver() {
+	(cd "$REPO" && GOWORK=off go list -m -f '{{.Version}}' "$1")
+}
+
+# moddir MODULE VERSION : download (outside any module, so no go.mod/go.sum is touched) and print the dir
+moddir() {
+	(cd / && GOWORK=off GOFLAGS= go mod download "$1@$2") >&2
+	printf '%s/%s@%s\n' "$(go env GOMODCACHE)" "$1" "$2"
+}
+
+has_version() { # BINARY VERSION ARGS... : does `BINARY ARGS` mention VERSION?
+	local b=$1 v=$2
+	shift 2
+	[ -x "$BIN/$b" ] && "$BIN/$b" "$@" 2>/dev/null | grep -qwF -- "$v"
+}
+
+build_buildkit() {
+	local v=$1
+	if has_version buildkitd "$v" --version && has_version buildctl "$v" --version; then
+		log "buildkitd/buildctl $v: present"
+		return
+	fi
+	local dir
+	dir=$(moddir github.com/moby/buildkit "$v") || return 1
+	# `go install ...@v` is refused (buildkit's go.mod has exclude directives): build in the module dir.
+	(cd "$dir" && GOWORK=off GOFLAGS= CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v" \
+		-o "$BIN/" ./cmd/buildkitd ./cmd/buildctl)
+}
+
+build_crane() {
+	local v=$1
+	if has_version crane "$v" version; then
+		log "crane $v: present"
+		return
+	fi
+	local dir
+	dir=$(moddir github.com/google/go-containerregistry "$v") || return 1
+	(cd "$dir" && GOWORK=off GOFLAGS= CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$v" \
+		-o "$BIN/crane" ./cmd/crane)
+}
+
+build_buildx() {
+	if ! has_version buildx "$BUILDX_VERSION" version; then
+		(cd / && GOWORK=off GOFLAGS= CGO_ENABLED=0 GOBIN="$BIN" go install -trimpath \
+			-ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+			"github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION") || return 1
+	else
+		log "buildx $BUILDX_VERSION: present"
+	fi
+	# docker CLI plugin location (used as `docker buildx` when a docker CLI exists)
+	local plugin=$DOCKER_CONFIG/cli-plugins/docker-buildx
+	if ! cmp -s "$BIN/buildx" "$plugin"; then
+		rm -f "$plugin" || return 1
+		ln "$BIN/buildx" "$plugin" 2>/dev/null || cp "$BIN/buildx" "$plugin" || return 1
+	fi
+}
+
+build_pyindex() {
+	(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -o "$BIN/pyindex" ./integration/cmd/pyindex)
+}
+
+# logged NAME FUNC ARGS... : run FUNC with its output in $LOGS/NAME.log; tail it on failure
+logged() {
+	local name=$1 rc=0
+	shift
+	("$@") >"$LOGS/$name.log" 2>&1 9>&- || rc=$?
+	[ $rc -eq 0 ] || tail_log "$LOGS/$name.log"
+	return $rc
+}
+
+setup_tools() {
+	command -v go >/dev/null || die "go not found (expected on PATH or in /usr/local/go/bin)"
+	local bk cr bxpid rc=0
+	bk=$(modver github.com/moby/buildkit) || die "cannot read the buildkit version from go.mod"
+	cr=$(modver github.com/google/go-containerregistry) || die "cannot read the go-containerregistry version from go.mod"
+	# buildx downloads and compiles alongside buildkit; the Go caches are safe to share.
+	timed "buildx $BUILDX_VERSION" logged build-buildx build_buildx &
+	bxpid=$!
+	timed "buildkitd+buildctl $bk" logged build-buildkit build_buildkit "$bk" || rc=1
+	timed "crane $cr" logged build-crane build_crane "$cr" || rc=1
+	timed "pyindex" logged build-pyindex build_pyindex || rc=1
+	wait "$bxpid" || rc=1
+	[ $rc -eq 0 ] || die "tool build failed (logs in $LOGS)"
+}
+
+# ---------------------------------------------------------------- services
+
+# Each service: NAME, a pid file $RUN/NAME.pid, a log $LOGS/NAME.log, a command
+# and a readiness probe. Daemons run in their own session (setsid) so a Ctrl-C
+# in the terminal that started them does not reach them; the pid file is
+# written by the process itself right before exec, so it is the daemon's pid.
+
+svc_pid() { cat "$RUN/$1.pid" 2>/dev/null || true; }
+
+# svc_alive NAME : is the pid in NAME.pid alive and still the expected program?
+svc_alive() {
+	local pid
+	pid=$(svc_pid "$1")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(svc_prog "$1")"
+}
+
+svc_prog() {
+	case $1 in
+	registry) echo docker-registry ;;
+	buildkitd) echo "$BIN/buildkitd" ;;
+	pyindex) echo "$BIN/pyindex" ;;
+	esac
+}
+
+probe() {
+	case $1 in
+	registry) curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$REG_PORT/v2/" ;;
+	buildkitd) "$BIN/buildctl" --addr "$BUILDKIT_HOST" --timeout 2 debug workers >/dev/null ;;
+	pyindex) curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$IDX_PORT/simple/" ;;
+	esac
+}
+
+port_of() {
+	case $1 in
+	registry) echo "$REG_PORT" ;;
+	pyindex) echo "$IDX_PORT" ;;
+	*) echo ;;
+	esac
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# svc_start NAME CMD... : start unless running; wait until it answers. Returns 0 if it
+# was already running, 10 if it was started now.
+svc_start() {
+	local name=$1 pidf=$RUN/$1.pid logf=$LOGS/$1.log
+	shift
+	if svc_alive "$name"; then
+		if probe "$name" 2>/dev/null; then
+			return 0
+		fi
+		log "$name (pid $(svc_pid "$name")) is running but does not answer; waiting"
+	else
+		rm -f "$pidf"
+		local port
+		port=$(port_of "$name")
+		if [ -n "$port" ] && port_busy "$port"; then
+			die "$name: 127.0.0.1:$port is already in use by a process this work dir did not start ($DISTILL_WORK); stop it or set DISTILL_$( [ "$name" = registry ] && echo REGISTRY || echo INDEX)_PORT"
+		fi
+		setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" >"$logf" 2>&1 </dev/null 9>&- &
+		disown $! 2>/dev/null || true
+	fi
+	local t0 deadline
+	t0=$(now)
+	deadline=$((SECONDS + 60))
+	until probe "$name" 2>/dev/null; do
+		if [ -f "$pidf" ] && ! svc_alive "$name"; then
+			tail_log "$logf"
+			die "$name exited during start-up (log: $logf)"
+		fi
+		if [ $SECONDS -ge $deadline ]; then
+			tail_log "$logf"
+			die "$name did not answer within 60s (log: $logf)"
+		fi
+		sleep 0.1
+	done
+	log "$name: started, pid $(svc_pid "$name"), ready in $(since "$t0")"
+	return 10
+}
+
+# svc_stop NAME : TERM, wait up to 20s, KILL
+svc_stop() {
+	local name=$1 pid i
+	if ! svc_alive "$name"; then
+		rm -f "$RUN/$name.pid"
+		return 0
+	fi
+	pid=$(svc_pid "$name")
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "$name (pid $pid) ignored TERM for 20s; killing"
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	rm -f "$RUN/$name.pid"
+	log "$name: stopped (pid $pid)"
+}
+
+write_registry_config() {
+	cat >"$CONF/registry.yml" <<EOF
+# generated by integration/testbed/testbed.sh
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $DISTILL_WORK/registry
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$REG_PORT
+EOF
+}
+
+write_buildkitd_config() {
+	local r h
+	{
+		cat <<EOF
+# generated by integration/testbed/testbed.sh
+root = "$DISTILL_WORK/buildkit"
+
+[grpc]
+  address = ["$BUILDKIT_HOST"]
+
+[otel]
+  socketPath = "$RUN/buildkitd-otel.sock"
+
+[cdi]
+  disabled = true
+
+[history]
+  maxAge = "24h"
+  maxEntries = 200
+
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  networkMode = "host"
+  gc = true
+  reservedSpace = "1GB"
+  maxUsedSpace = "10GB"
+  minFreeSpace = "2GB"
+
+[worker.containerd]
+  enabled = false
+
+EOF
+		# Real names resolve to the local registry unchanged.
+		for r in docker.io gcr.io cgr.dev ghcr.io; do
+			printf '[registry."%s"]\n  mirrors = ["%s"]\n\n' "$r" "$REG"
+		done
+		for h in "$REG" "127.0.0.1:$REG_PORT"; do
+			printf '[registry."%s"]\n  http = true\n  insecure = true\n\n' "$h"
+		done
+	} >"$CONF/buildkitd.toml.new"
+	if [ -f "$CONF/buildkitd.toml" ] && ! cmp -s "$CONF/buildkitd.toml" "$CONF/buildkitd.toml.new" && svc_alive buildkitd; then
+		log "buildkitd.toml changed while buildkitd runs; run 'testbed.sh down' to apply it"
+	fi
+	mv "$CONF/buildkitd.toml.new" "$CONF/buildkitd.toml"
+}
+
+need_tools() {
+	local t
+	for t in buildkitd buildctl crane; do
+		[ -x "$BIN/$t" ] || die "$BIN/$t missing: run 'testbed.sh setup' first"
+	done
+	command -v docker-registry >/dev/null || die "docker-registry missing: run 'testbed.sh setup' first"
+	command -v runc >/dev/null || die "runc missing: run 'testbed.sh setup' first"
+}
+
+# STARTED: services started by this invocation (for `with`)
+STARTED=()
+
+start_registry() {
+	write_registry_config
+	local rc=0
+	svc_start registry docker-registry serve "$CONF/registry.yml" || rc=$?
+	[ $rc -eq 10 ] && STARTED+=(registry)
+	[ $rc -eq 0 ] || [ $rc -eq 10 ] || exit $rc
+}
+
+start_buildkitd() {
+	write_buildkitd_config
+	local rc=0
+	svc_start buildkitd "$BIN/buildkitd" --config "$CONF/buildkitd.toml" || rc=$?
+	[ $rc -eq 10 ] && STARTED+=(buildkitd)
+	[ $rc -eq 0 ] || [ $rc -eq 10 ] || exit $rc
+}
+
+start_pyindex() {
+	local rc=0
+	# rebuild (cheap when cached) so source changes take effect on the next start
+	if ! svc_alive pyindex; then
+		logged build-pyindex build_pyindex || die "pyindex build failed"
+		logged pyindex-generate "$BIN/pyindex" -generate -dir "$WHEELS" || die "pyindex -generate failed"
+	fi
+	svc_start pyindex "$BIN/pyindex" -dir "$WHEELS" -addr "127.0.0.1:$IDX_PORT" || rc=$?
+	[ $rc -eq 10 ] && STARTED+=(pyindex)
+	[ $rc -eq 0 ] || [ $rc -eq 10 ] || exit $rc
+}
+
+stop_started() { # stop STARTED in reverse order
+	local i
+	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+		svc_stop "${STARTED[$i]}"
+	done
+	[[ " ${STARTED[*]} " != *" buildkitd "* ]] || cgroup_cleanup
+	STARTED=()
+}
+
+# runc leaves empty /sys/fs/cgroup/*/buildkit dirs; rmdir only removes empty ones
+cgroup_cleanup() {
+	local d
+	for d in /sys/fs/cgroup/buildkit /sys/fs/cgroup/*/buildkit; do
+		[ -d "$d" ] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+
+# ---------------------------------------------------------------- stand-in images
+
+push_images() {
+	if [ ! -x "$IMAGES_SH" ]; then
+		log "warning: $IMAGES_SH not found: stand-in base images not built"
+		return 0
+	fi
+	timed "stand-in images" logged images env REG="$REG" DISTILL_WORK="$DISTILL_WORK" PATH="$PATH" "$IMAGES_SH" all ||
+		die "stand-in images failed (log: $LOGS/images.log)"
+}
+
+# ---------------------------------------------------------------- frontend image
+
+# Hash of everything that goes into the frontend binary: the main module's Go
+# and embedded files of ./cmd/distill, go.mod, go.sum, Dockerfile, .dockerignore.
+frontend_source_hash() {
+	(
+		cd "$REPO"
+		local files
+		files=$(GOFLAGS= go list -deps -f '{{if and .Module .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
+{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}
+{{end}}{{end}}' ./cmd/distill 2>/dev/null) ||
+			# does not compile (yet): hash every non-ignored file
+			files=$(git ls-files -co --exclude-standard 2>/dev/null | grep -v '^integration/' || true)
+		{
+			printf '%s\n' "$files" go.mod go.sum Dockerfile .dockerignore | sed "s|^$REPO/||" | sort -u |
+				while read -r f; do [ -f "$f" ] && printf '%s  %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$f"; done
+			echo "goproxy=$(go env GOPROXY)"
+		} | sha256sum | cut -d' ' -f1
+	)
+}
+
+tb_frontend_image() {
+	need_tools
+	probe registry 2>/dev/null || die "registry not answering on $REG: run 'testbed.sh up' first"
+	probe buildkitd 2>/dev/null || die "buildkitd not answering on $BUILDKIT_HOST: run 'testbed.sh up' first"
+	[ -f "$REPO/Dockerfile" ] || die "no Dockerfile in $REPO"
+	local hash args=() v
+	hash=$(frontend_source_hash)
+	args+=(--opt "build-arg:GOPROXY=$(go env GOPROXY)" --opt "build-arg:VERSION=$FRONTEND_TAG")
+	for v in GONOSUMDB GOPRIVATE; do
+		[ -z "$(go env $v)" ] || args+=(--opt "build-arg:$v=$(go env $v)")
+	done
+	log "frontend image: building $REG/$FRONTEND_REPO:$FRONTEND_TAG (log: $LOGS/frontend-image.log)"
+	timed "frontend image" logged frontend-image "$BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=plain \
+		--frontend dockerfile.v0 --local "context=$REPO" --local "dockerfile=$REPO" "${args[@]}" \
+		--output "type=image,name=$REG/$FRONTEND_REPO:$FRONTEND_TAG,push=true" || return 1
+	echo "$hash" >"$STAMPS/frontend-image"
+	log "frontend image: pushed $(crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" 2>/dev/null), use it as $FRONTEND_NAME"
+}
+
+ensure_frontend_image() {
+	if [ -n "${DISTILL_SKIP_FRONTEND:-}" ]; then
+		return 0
+	fi
+	if [ ! -f "$REPO/Dockerfile" ] || [ ! -d "$REPO/cmd/distill" ]; then
+		log "warning: no Dockerfile or cmd/distill yet: frontend image not built"
+		return 0
+	fi
+	local hash
+	hash=$(frontend_source_hash)
+	if crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" >/dev/null 2>&1 &&
+		[ "$(cat "$STAMPS/frontend-image" 2>/dev/null)" = "$hash" ]; then
+		return 0
+	fi
+	# Not fatal for `up`: the rest of the test bed is useful while the frontend does not build.
+	tb_frontend_image ||
+		log "WARNING: the frontend image did not build; '# syntax=$FRONTEND_NAME' builds will fail (log: $LOGS/frontend-image.log)"
+}
+
+# ---------------------------------------------------------------- buildx builder
+
+ensure_buildx_builder() {
+	[ -x "$BIN/buildx" ] || { log "warning: buildx missing: no buildx builder"; return 0; }
+	if "$BIN/buildx" inspect "$BUILDX_BUILDER" >/dev/null 2>&1; then
+		return 0
+	fi
+	"$BIN/buildx" create --name "$BUILDX_BUILDER" --driver remote --use "$BUILDKIT_HOST" >"$LOGS/buildx-create.log" 2>&1 ||
+		{ tail_log "$LOGS/buildx-create.log"; die "buildx create failed"; }
+	log "buildx: builder $BUILDX_BUILDER -> $BUILDKIT_HOST"
+}
+
+remove_buildx_builder() {
+	[ -x "$BIN/buildx" ] || return 0
+	if "$BIN/buildx" inspect "$BUILDX_BUILDER" >/dev/null 2>&1; then
+		"$BIN/buildx" rm "$BUILDX_BUILDER" >/dev/null 2>&1 || true
+	fi
+}
+
+# ---------------------------------------------------------------- env
+
+env_lines() {
+	local k
+	for k in DISTILL_WORK BUILDKIT_HOST DOCKER_CONFIG; do
+		printf 'export %s=%q\n' "$k" "${!k}"
+	done
+	printf 'export BUILDX_BUILDER=%q\n' "$BUILDX_BUILDER"
+	printf 'export DISTILL_REGISTRY=%q\n' "$REG"
+	printf 'export DISTILL_INDEX_URL=%q\n' "http://127.0.0.1:$IDX_PORT/simple"
+	printf 'export DISTILL_INDEX_LOG=%q\n' "$LOGS/pyindex.log"
+	printf 'export DISTILL_FRONTEND=%q\n' "$FRONTEND_NAME"
+	printf 'export PATH=%q:"$PATH"\n' "$BIN"
+}
+
+tb_env() { env_lines; }
+
+# ---------------------------------------------------------------- subcommands
+
+do_setup() {
+	local t0
+	t0=$(now)
+	dirs
+	timed "apt" setup_apt
+	setup_tools
+	# the stand-ins are pushed, so the registry must run; stop it again if setup started it
+	need_tools
+	trap stop_started EXIT
+	start_registry
+	push_images
+	stop_started
+	trap - EXIT
+	log "setup done in $(since "$t0")"
+}
+tb_setup() { with_lock do_setup; }
+
+do_up() {
+	local t0
+	t0=$(now)
+	need_tools
+	start_registry
+	start_buildkitd
+	start_pyindex
+	push_images
+	ensure_frontend_image
+	ensure_buildx_builder
+	env_lines >"$DISTILL_WORK/testbed.env"
+	log "up in $(since "$t0") (env: $DISTILL_WORK/testbed.env)"
+}
+tb_up() { with_lock do_up; }
+
+do_down() {
+	remove_buildx_builder
+	local s
+	for s in pyindex buildkitd registry; do svc_stop "$s"; done
+	cgroup_cleanup
+}
+tb_down() { with_lock do_down; }
+
+tb_status() {
+	local s
+	for s in registry buildkitd pyindex; do
+		if svc_alive "$s"; then
+			printf '%-10s running, pid %s%s\n' "$s" "$(svc_pid "$s")" "$(probe "$s" 2>/dev/null && echo ", answering" || echo ", NOT answering")"
+		else
+			printf '%-10s stopped\n' "$s"
+		fi
+	done
+}
+
+tb_with() {
+	[ $# -gt 0 ] || die "usage: testbed.sh with CMD..."
+	local rc=0 created_builder=
+	# shellcheck disable=SC2317
+	on_exit() {
+		local rc=$?
+		trap - EXIT INT TERM
+		if [ ${#STARTED[@]} -gt 0 ] || [ -n "$created_builder" ]; then
+			log "with: stopping what it started: ${STARTED[*]:-}"
+			[ -z "$created_builder" ] || remove_buildx_builder
+			with_lock stop_started
+		fi
+		exit $rc
+	}
+	trap on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	"$BIN/buildx" inspect "$BUILDX_BUILDER" >/dev/null 2>&1 || created_builder=1
+	with_lock do_up
+	# shellcheck disable=SC1091
+	eval "$(env_lines)"
+	log "with: running $*"
+	"$@" || rc=$?
+	exit $rc
+}
