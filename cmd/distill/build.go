@@ -82,8 +82,7 @@ func defaultAddr() string {
 }
 
 func runBuild(ctx context.Context, f buildFlags, dir string) error {
-	solveOpt, err := solveOptions(f, dir)
-	if err != nil {
+	if err := checkFlags(f, dir); err != nil {
 		return err
 	}
 	c, err := client.New(ctx, f.addr)
@@ -93,6 +92,12 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	defer c.Close()
 	if _, err := c.Info(ctx); err != nil {
 		return engineError(f.addr, err)
+	}
+	// outputs are opened only once an engine answers: a failed dial must
+	// not leave an empty file at the destination
+	solveOpt, err := solveOptions(f, dir)
+	if err != nil {
+		return err
 	}
 
 	mode := progressui.DisplayMode(f.progress)
@@ -138,6 +143,34 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkFlags reports flag mistakes before anything touches the engine or
+// the file system.
+func checkFlags(f buildFlags, dir string) error {
+	for _, kv := range f.buildArgs {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("--build-arg %q: want KEY=VALUE", kv)
+		}
+	}
+	for _, a := range f.attests {
+		if _, _, err := parseAttest(a); err != nil {
+			return err
+		}
+	}
+	for _, o := range f.outputs {
+		if !strings.Contains(o, "type=") {
+			return fmt.Errorf("--output %q: want buildctl's syntax, e.g. type=oci,dest=image.tar", o)
+		}
+	}
+	specFile := f.file
+	if specFile == "" {
+		specFile = filepath.Join(dir, frontend.DefaultFilename)
+	}
+	if _, err := os.Stat(specFile); err != nil {
+		return fmt.Errorf("no spec: %w (write a %s in %s or pass -f)", err, frontend.DefaultFilename, dir)
 	}
 	return nil
 }

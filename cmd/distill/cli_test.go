@@ -38,9 +38,9 @@ func TestBuildFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"build", "--build-arg", "NOVALUE", "../../examples/python-http"}, "want KEY=VALUE"},
-		{[]string{"build", "-o", "type=oci,dest", "../../examples/python-http"}, "--output"},
+		{[]string{"build", "-o", "dest=x.tar", "../../examples/python-http"}, "--output"},
 		{[]string{"build", t.TempDir()}, "no spec"},
-		{[]string{"build", "--secret", "id=x,src=/nonexistent/secret", "../../examples/python-http"}, "--secret"},
+		{[]string{"build", "--attest", "type=vex", "../../examples/python-http"}, "type must be sbom or provenance"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -74,5 +74,16 @@ func TestValidateReportsLineAndColumn(t *testing.T) {
 	}
 	if !strings.Contains(out, "distill.yaml:4:10:") || !strings.Contains(out, "distroless") || !strings.Contains(out, "chainguard") {
 		t.Errorf("want FILE:4:10 and the allowed runtimes, got %q", out)
+	}
+}
+
+func TestFailedDialLeavesNoOutputFile(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "image.tar")
+	_, err := run(t, "build", "--addr", "unix://"+filepath.Join(t.TempDir(), "none.sock"), "--progress", "quiet", "-o", "type=oci,dest="+dest, "../../examples/python-http")
+	if err == nil {
+		t.Fatal("build without an engine succeeded")
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Errorf("a failed build left %s behind (stat: %v)", dest, err)
 	}
 }

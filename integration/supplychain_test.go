@@ -1,0 +1,322 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestSBOMAttestation: --attest type=sbom attaches distill's own SPDX
+// document (no scanner image is pullable here), bound to the image digest,
+// listing the venv's distributions and the runtime's OS packages.
+func TestSBOMAttestation(t *testing.T) {
+	need(t)
+	a := copyExample(t, "python-deps", nil)
+	for _, via := range []entry{viaCLI, viaBuildx} {
+		t.Run(string(via), func(t *testing.T) {
+			tar, _ := build(t, a, via, "--attest", "type=sbom", "--attest", "type=provenance,mode=max")
+			img := load(t, tar)
+			atts := readAttestations(t, tar)
+			spdx, ok := atts["https://spdx.dev/Document"]
+			if !ok {
+				t.Fatalf("no SPDX attestation; found %v", keys(atts))
+			}
+			if spdx.boundTo != img.ManifestDigest {
+				t.Errorf("SBOM bound to %s, image is %s", spdx.boundTo, img.ManifestDigest)
+			}
+			if _, ok := atts["https://slsa.dev/provenance/v1"]; !ok {
+				if _, ok := atts["https://slsa.dev/provenance/v0.2"]; !ok {
+					t.Errorf("no provenance attestation; found %v", keys(atts))
+				}
+			}
+			var doc struct {
+				SPDXVersion string `json:"spdxVersion"`
+				Packages    []struct {
+					Name         string `json:"name"`
+					VersionInfo  string `json:"versionInfo"`
+					ExternalRefs []struct {
+						Locator string `json:"referenceLocator"`
+					} `json:"externalRefs"`
+				} `json:"packages"`
+			}
+			if err := json.Unmarshal(spdx.predicate, &doc); err != nil {
+				t.Fatal(err)
+			}
+			have := map[string]string{}
+			var purls []string
+			for _, p := range doc.Packages {
+				have[p.Name] = p.VersionInfo
+				for _, r := range p.ExternalRefs {
+					purls = append(purls, r.Locator)
+				}
+			}
+			for name, ver := range map[string]string{"greeting": "1.1", "tinyweb": "2.0", "textutil": "0.3"} {
+				if have[name] != ver {
+					t.Errorf("SBOM lists %s %q, want %s", name, have[name], ver)
+				}
+			}
+			for _, os := range []string{"libc6", "libpython3.13-stdlib", "libssl3t64"} {
+				if have[os] == "" {
+					t.Errorf("SBOM lacks the runtime OS package %s", os)
+				}
+			}
+			if !containsPrefix(purls, "pkg:pypi/greeting@1.1") || !containsPrefix(purls, "pkg:deb/debian/libc6@") {
+				t.Errorf("purls missing: %v", purls[:min(len(purls), 8)])
+			}
+		})
+	}
+}
+
+func containsPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+type attestationDoc struct {
+	boundTo   string
+	predicate json.RawMessage
+}
+
+// readAttestations finds the attestation manifests of an OCI export and
+// returns each in-toto statement's predicate by predicate type, with the
+// image manifest digest it is bound to.
+func readAttestations(t *testing.T, tarPath string) map[string]attestationDoc {
+	t.Helper()
+	blobs := map[string][]byte{}
+	f, err := os.Open(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg && h.Size < 64<<20 {
+			dt, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blobs[h.Name] = dt
+		}
+	}
+	blob := func(d string) []byte {
+		return blobs["blobs/"+strings.Replace(d, ":", "/", 1)]
+	}
+	out := map[string]attestationDoc{}
+	var walk func(dt []byte)
+	walk = func(dt []byte) {
+		var idx ocispecs.Index
+		if err := json.Unmarshal(dt, &idx); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range idx.Manifests {
+			switch {
+			case m.MediaType == ocispecs.MediaTypeImageIndex:
+				walk(blob(m.Digest.String()))
+			case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
+				var man ocispecs.Manifest
+				if err := json.Unmarshal(blob(m.Digest.String()), &man); err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range man.Layers {
+					var st struct {
+						PredicateType string          `json:"predicateType"`
+						Predicate     json.RawMessage `json:"predicate"`
+					}
+					if err := json.Unmarshal(blob(l.Digest.String()), &st); err != nil {
+						t.Fatalf("attestation layer %s: %v", l.Digest, err)
+					}
+					out[st.PredicateType] = attestationDoc{boundTo: m.Annotations["vnd.docker.reference.digest"], predicate: st.Predicate}
+				}
+			}
+		}
+	}
+	walk(blobs["index.json"])
+	return out
+}
+
+// TestLockPinsBases: a locked build keeps its digest after the tag moves;
+// `lock --check` notices; re-locking picks the new digest.
+func TestLockPinsBases(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	// a tag of our own, so moving it cannot disturb other tests
+	tag := fmt.Sprintf("%s/distroless/python3-debian13:locktest-%d", tb.registry, time.Now().UnixNano())
+	realName := strings.Replace(tag, tb.registry, "gcr.io", 1)
+	if out, err := run(t, ctx, nil, "crane", "--insecure", "copy", tb.registry+"/distroless/python3-debian13:nonroot", tag); err != nil {
+		t.Fatalf("crane copy: %v %s", err, out)
+	}
+	a := copyExample(t, "python-http", func(s string) string {
+		return s + "base:\n  runtime: " + realName + "\n"
+	})
+	if out, err := run(t, ctx, nil, tb.distill, "lock", a.dir); err != nil {
+		t.Fatalf("distill lock: %v\n%s", err, out)
+	}
+	lockFile := mustRead(t, filepath.Join(a.dir, "distill.lock"))
+	old := digestOf(t, ctx, tag)
+	if !strings.Contains(lockFile, old) {
+		t.Fatalf("lock does not pin %s:\n%s", old, lockFile)
+	}
+	if out, err := run(t, ctx, nil, tb.distill, "lock", "--check", a.dir); err != nil {
+		t.Fatalf("lock --check on a fresh lock failed: %v\n%s", err, out)
+	}
+
+	// the tag moves to a new digest
+	if out, err := run(t, ctx, nil, "crane", "--insecure", "mutate", "--label", "dev.distill.test.moved=1", tag); err != nil {
+		t.Fatalf("crane mutate: %v %s", err, out)
+	}
+	moved := digestOf(t, ctx, tag)
+	if moved == old {
+		t.Fatal("the tag did not move")
+	}
+
+	tar, _ := build(t, a, viaCLI)
+	if got := load(t, tar).Labels()["org.opencontainers.image.base.digest"]; got != old {
+		t.Errorf("locked build used %s, want the locked %s", got, old)
+	}
+	out, err := run(t, ctx, nil, tb.distill, "lock", "--check", a.dir)
+	if err == nil || !strings.Contains(out, moved) {
+		t.Errorf("lock --check did not report the newer digest %s: %v\n%s", moved, err, out)
+	}
+	if out, err := run(t, ctx, nil, tb.distill, "lock", a.dir); err != nil {
+		t.Fatalf("re-lock: %v\n%s", err, out)
+	}
+	tar, _ = build(t, a, viaCLI)
+	if got := load(t, tar).Labels()["org.opencontainers.image.base.digest"]; got != moved {
+		t.Errorf("after re-locking the build used %s, want %s", got, moved)
+	}
+}
+
+func digestOf(t *testing.T, ctx context.Context, ref string) string {
+	t.Helper()
+	out, err := run(t, ctx, nil, "crane", "--insecure", "digest", ref)
+	if err != nil {
+		t.Fatalf("crane digest %s: %v %s", ref, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// TestReproducibleAcrossEngines: with SOURCE_DATE_EPOCH, the same inputs
+// built on two fresh engine states give the same manifest digest.
+func TestReproducibleAcrossEngines(t *testing.T) {
+	need(t)
+	a := copyExample(t, "python-deps", nil)
+	var digests []string
+	for i := 0; i < 2; i++ {
+		addr := freshEngine(t)
+		tar, _ := build(t, a, viaCLI, "--addr", addr, "--build-arg", "SOURCE_DATE_EPOCH=1700000000")
+		img := load(t, tar)
+		digests = append(digests, img.ManifestDigest)
+		if c := img.Config.Created; c == nil || !c.Equal(time.Unix(1700000000, 0)) {
+			t.Errorf("image created %v, want SOURCE_DATE_EPOCH", c)
+		}
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two fresh engines gave %s and %s", digests[0], digests[1])
+	}
+}
+
+var (
+	rootLine = regexp.MustCompile(`(?m)^root = .*$`)
+	grpcLine = regexp.MustCompile(`(?m)^  address = .*$`)
+	otelLine = regexp.MustCompile(`(?m)^  socketPath = .*$`)
+)
+
+// freshEngine starts a buildkitd with an empty state directory and the test
+// bed's registry configuration, and stops it (by PID) when the test ends.
+func freshEngine(t *testing.T) string {
+	t.Helper()
+	conf, err := os.ReadFile(filepath.Join(tb.work, "conf", "buildkitd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "distill-engine-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
+	c := rootLine.ReplaceAllString(string(conf), fmt.Sprintf("root = %q", filepath.Join(dir, "state")))
+	c = grpcLine.ReplaceAllString(c, fmt.Sprintf("  address = [%q]", addr))
+	c = otelLine.ReplaceAllString(c, fmt.Sprintf("  socketPath = %q", filepath.Join(dir, "otel.sock")))
+	if err := os.WriteFile(filepath.Join(dir, "buildkitd.toml"), []byte(c), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("buildkitd", "--config", filepath.Join(dir, "buildkitd.toml"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+		// the state holds overlay mounts until buildkitd is gone
+		os.RemoveAll(dir)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		cl, err := client.New(ctx, addr)
+		if err == nil {
+			_, err = cl.Info(ctx)
+			cl.Close()
+			if err == nil {
+				return addr
+			}
+		}
+		select {
+		case <-ctx.Done():
+			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
+			t.Fatalf("fresh buildkitd did not come up: %v\n%s", err, tail(string(log), 20))
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
+			t.Fatalf("fresh buildkitd exited:\n%s", tail(string(log), 20))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
