@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/spec"
@@ -52,16 +53,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, specError(err, src)
 	}
 
-	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src)); err != nil || ok {
-		return res, err
-	}
-
-	switch bc.Target {
-	case "", TargetBuilder:
-	default:
-		return nil, errors.Errorf("unknown target %q; allowed: (default) the runtime image, %s", bc.Target, TargetBuilder)
-	}
-
 	pair, err := llb.SelectPair(s)
 	if err != nil {
 		return nil, specError(err, src)
@@ -70,7 +61,29 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, specError(err, src)
 	}
-	if err := report(ctx, s, src, pair.Warnings); err != nil {
+	reqPath, reqData, err := requirements(ctx, c, bc, s, src)
+	if err != nil {
+		return nil, err
+	}
+	lockSt, lockDetail, err := lockStatus(ctx, c, lf, pair, defaultPlatform(firstPlatform(bc.TargetPlatforms), c))
+	if err != nil {
+		return nil, err
+	}
+	findings := lint.Check(lint.Input{
+		Spec: s, Pair: pair, RequirementsPath: reqPath, Requirements: reqData,
+		LockStatus: lockSt, LockDetail: lockDetail,
+	})
+
+	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, findings)); err != nil || ok {
+		return res, err
+	}
+
+	switch bc.Target {
+	case "", TargetBuilder:
+	default:
+		return nil, errors.Errorf("unknown target %q; allowed: (default) the runtime image, %s", bc.Target, TargetBuilder)
+	}
+	if err := report(ctx, s, src, findings); err != nil {
 		return nil, err
 	}
 
@@ -79,10 +92,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	buildCtx, err := bc.MainContext(ctx, bkllb.ExcludePatterns(llb.ContextExcludes(ignore, s)))
-	if err != nil {
-		return nil, err
-	}
-	reqPath, err := requirements(ctx, c, bc, s, src)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +171,13 @@ func (w withDefaultFilename) BuildOpts() client.BuildOpts {
 	return o
 }
 
+func firstPlatform(ps []ocispecs.Platform) *ocispecs.Platform {
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ps[0]
+}
+
 func defaultPlatform(p *ocispecs.Platform, c client.Client) ocispecs.Platform {
 	if p != nil {
 		return *p
@@ -214,37 +230,43 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pai
 
 // requirements decides the requirements file: the spec's, which must exist,
 // or requirements.txt when the context has one.
-func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, error) {
+func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, []byte, error) {
 	want := s.Python.Requirements
 	if !s.Python.RequirementsSet {
 		want = spec.DefaultRequirements
 	}
 	st, err := bc.MainContext(ctx, bkllb.FollowPaths([]string{want}), dockerui.WithInternalName("load "+want))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	def, err := st.Marshal(ctx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	stat, err := ref.StatFile(ctx, client.StatRequest{Path: path.Clean(want)})
 	switch {
 	case err == nil && stat.IsDir():
-		return "", specErrorAt(errors.Errorf("python.requirements %q is a directory; name a requirements file", want), src, s, "python.requirements")
+		return "", nil, specErrorAt(errors.Errorf("python.requirements %q is a directory; name a requirements file", want), src, s, "python.requirements")
 	case err == nil:
-		return want, nil
+		// the content feeds the requirement checks (pins, hashes); the
+		// install step reads the file through its own mount
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: path.Clean(want)})
+		if err != nil {
+			return "", nil, err
+		}
+		return want, dt, nil
 	case s.Python.RequirementsSet:
-		return "", specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore)", want), src, s, "python.requirements")
+		return "", nil, specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore)", want), src, s, "python.requirements")
 	default:
-		return "", nil
+		return "", nil, nil
 	}
 }
 

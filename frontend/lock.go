@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/lock"
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -54,11 +55,11 @@ func readLock(ctx context.Context, c client.Client, specFile string) (*lock.File
 }
 
 // lockStatus compares the lock with what the pair's tags resolve to now.
-// It returns "missing", "stale" (with a detail naming each moved base) or
-// "" when the lock is current.
+// It returns lint.LockMissing, lint.LockStale (with a detail naming each
+// moved base) or lint.LockOK.
 func lockStatus(ctx context.Context, c client.Client, lf *lock.File, pair llb.Pair, p ocispecs.Platform) (string, string, error) {
 	if lf == nil {
-		return "missing", "", nil
+		return lint.LockMissing, "", nil
 	}
 	var stale []string
 	for _, rb := range []struct{ role, ref string }{{lock.RoleBuilder, pair.Builder}, {lock.RoleRuntime, pair.Runtime}} {
@@ -79,9 +80,9 @@ func lockStatus(ctx context.Context, c client.Client, lf *lock.File, pair llb.Pa
 		}
 	}
 	if len(stale) > 0 {
-		return "stale", strings.Join(stale, "; "), nil
+		return lint.LockStale, strings.Join(stale, "; "), nil
 	}
-	return "", "", nil
+	return lint.LockOK, "", nil
 }
 
 func resolveDigest(ctx context.Context, c client.Client, ref string, p ocispecs.Platform) (digest.Digest, error) {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	lintreq "github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -17,43 +19,58 @@ import (
 	"github.com/pkg/errors"
 )
 
-// report sends each warning to the client with its spec line (buildx and
-// buildctl print them after the build), or fails the build on the first
-// one when policy.strict is set.
-func report(ctx context.Context, s *spec.Spec, src *dockerui.Source, ws []llb.Warning) error {
-	for _, w := range ws {
-		var ranges []*pb.Range
-		if pos, ok := s.Positions[w.Field]; ok {
-			ranges = []*pb.Range{lineRange(pos.Line, pos.Column)}
-		}
+// report sends each finding to the client with its spec line (buildx and
+// buildctl print them after the build), or fails the build on the first one
+// when policy.strict is set.
+func report(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding) error {
+	for _, f := range findings {
+		ranges := fieldRanges(s, f.Field)
 		if s.Policy.Strict {
-			msg := fmt.Sprintf("%s (policy.strict turns this warning into an error; see %s)", w.Message, w.URL)
-			if pos, ok := s.Positions[w.Field]; ok {
-				msg = fmt.Sprintf("%s:%d:%d: %s: %s", src.Filename, pos.Line, pos.Column, w.Rule, msg)
+			msg := fmt.Sprintf("%s: %s (policy.strict turns every warning into an error; see %s)", f.Rule.Name, f.Message, f.Rule.URL)
+			if pos, ok := s.Positions[f.Field]; ok {
+				msg = fmt.Sprintf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, msg)
 			}
 			return errdefs.WithSource(errors.New(msg), sourceOf(src, ranges))
 		}
-		src.Warn(ctx, fmt.Sprintf("%s: %s", w.Rule, w.Message), client.WarnOpts{URL: w.URL, Range: ranges})
+		src.Warn(ctx, fmt.Sprintf("%s: %s", f.Rule.Name, f.Message), client.WarnOpts{URL: f.Rule.URL, Range: ranges})
 	}
 	return nil
 }
 
-// requestHandler answers `--call` subrequests. Lint is left to dockerui's
-// default (unsupported) until distill's rules land.
-func requestHandler(s *spec.Spec, src *dockerui.Source) dockerui.RequestHandler {
+func fieldRanges(s *spec.Spec, field string) []*pb.Range {
+	if pos, ok := s.Positions[field]; ok {
+		return []*pb.Range{lineRange(pos.Line, pos.Column)}
+	}
+	return nil
+}
+
+// requestHandler answers `--call` subrequests: check (distill's rules),
+// targets and outline.
+func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, findings []lint.Finding) dockerui.RequestHandler {
 	loc := func(field string) *pb.Location {
-		pos, ok := s.Positions[field]
-		if !ok {
+		ranges := fieldRanges(s, field)
+		if ranges == nil {
 			return nil
 		}
-		return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{lineRange(pos.Line, pos.Column)}}
+		return &pb.Location{SourceIndex: 0, Ranges: ranges}
 	}
 	return dockerui.RequestHandler{
-		ListTargets: func(ctx context.Context) (*targets.List, error) {
-			pair, err := llb.SelectPair(s)
-			if err != nil {
-				return nil, err
+		Lint: func(ctx context.Context) (*lintreq.LintResults, error) {
+			res := &lintreq.LintResults{Sources: []*pb.SourceInfo{{Filename: src.Filename, Data: src.Data, Language: src.Language}}}
+			for _, f := range findings {
+				res.Warnings = append(res.Warnings, lintreq.Warning{
+					RuleName: f.Rule.Name, Description: f.Rule.Description, URL: f.Rule.URL,
+					Detail: f.Message, Location: loc(f.Field),
+				})
 			}
+			if s.Policy.Strict && len(findings) > 0 {
+				f := findings[0]
+				res.Error = &lintreq.BuildError{Message: fmt.Sprintf("policy.strict: %s: %s", f.Rule.Name, f.Message)}
+				res.Error.Location.Ranges = fieldRanges(s, f.Field)
+			}
+			return res, nil
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
 			return &targets.List{
 				Sources: [][]byte{src.Data},
 				Targets: []targets.Target{
@@ -64,7 +81,7 @@ func requestHandler(s *spec.Spec, src *dockerui.Source) dockerui.RequestHandler 
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name, Sources: [][]byte{src.Data}}
-			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image and history timestamps (reproducible builds)"})
+			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image, history and layer file timestamps (reproducible builds)"})
 			if s.Python.IndexURLSecret != "" {
 				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc("python.indexUrlSecret")})
 			}

@@ -32,7 +32,7 @@ runtime: distroless             # distroless (default) | chainguard
 python:
   version: "3.13"               # minor version; picks a matched builder/runtime pair
   requirements: requirements.txt  # default: requirements.txt when present
-  indexUrl: https://pypi.example/simple   # optional; a URL with credentials is rejected
+  # indexUrl: https://pypi.example/simple  (mutually exclusive with indexUrlSecret)
   indexUrlSecret: pip-index     # optional BuildKit secret id; its value becomes PIP_INDEX_URL for the install step only
 build:
   aptPackages: [gcc, libpq-dev] # builder-only OS packages
@@ -74,7 +74,6 @@ func TestParseDesignExample(t *testing.T) {
 			Version:         "3.13",
 			Requirements:    "requirements.txt",
 			RequirementsSet: true,
-			IndexURL:        "https://pypi.example/simple",
 			IndexURLSecret:  "pip-index",
 		},
 		Build: Build{
@@ -316,7 +315,6 @@ func TestPositions(t *testing.T) {
 		"name":                 {3, 7},
 		"python":               {7, 3},
 		"python.version":       {7, 12},
-		"python.indexUrl":      {9, 13},
 		"build.aptPackages[1]": {12, 22},
 		"build.env":            {13, 8},
 		"build.env.KEY":        {13, 14},
@@ -553,6 +551,9 @@ func TestParseInvalid(t *testing.T) {
 		}},
 		{"index no host", withApp("python: {indexUrl: \"https:///simple\"}\n", ""), []string{`4:20: python.indexUrl has no host`}},
 		{"index bad escape", withApp("python: {indexUrl: \"https://x/%zz\"}\n", ""), []string{`4:20: python.indexUrl is not a valid URL: invalid URL escape "%zz"`}},
+		{"index and secret", withApp("python: {indexUrl: \"https://x/simple\", indexUrlSecret: pip}\n", ""), []string{
+			`4:56: python.indexUrl and python.indexUrlSecret are mutually exclusive`,
+		}},
 		{"index secret id", withApp("python: {indexUrlSecret: \"--id=x\"}\n", ""), []string{
 			`4:26: python.indexUrlSecret "--id=x" is not a BuildKit secret id: use letters, digits, '.', '_' and '-', starting with a letter or digit (pattern ^[a-zA-Z0-9][a-zA-Z0-9._-]*$)`,
 		}},

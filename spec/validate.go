@@ -156,6 +156,12 @@ func (p *parser) validatePython(s *Spec) {
 	if p.written("python.indexUrlSecret") && !secretIDRe.MatchString(py.IndexURLSecret) {
 		p.fail("python.indexUrlSecret", "python.indexUrlSecret %q is not a BuildKit secret id: use letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(py.IndexURLSecret, 60), secretIDRe)
 	}
+	// Both would mean two indexes and one silently winning; a private index
+	// that quietly falls back to a public one is how dependency confusion
+	// happens, so the spec has to say which one it means.
+	if p.written("python.indexUrl") && p.written("python.indexUrlSecret") {
+		p.fail("python.indexUrlSecret", "python.indexUrl and python.indexUrlSecret are mutually exclusive: the secret's URL replaces the index; keep indexUrlSecret for a private index, or indexUrl for a public one")
+	}
 }
 
 // checkIndexURL returns what is wrong with an index URL, or "". Messages

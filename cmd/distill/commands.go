@@ -12,7 +12,9 @@ import (
 
 	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/internal/version"
+	"github.com/distill-build/distill/lint"
 	distillllb "github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
@@ -52,7 +54,7 @@ func validateCmd() *cobra.Command {
 		Short: "Check distill.yaml and print every problem with its line and column",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, path := specPath(file, args)
+			dir, path := specPath(file, args)
 			s, err := loadSpec(path)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
@@ -63,14 +65,19 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
-			for _, w := range pair.Warnings {
+			findings, err := localFindings(dir, s, pair)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
+			for _, f := range findings {
 				where := path
-				if pos, ok := s.Positions[w.Field]; ok {
+				if pos, ok := s.Positions[f.Field]; ok {
 					where = fmt.Sprintf("%s:%d:%d", path, pos.Line, pos.Column)
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s: %s\n  more: %s\n", where, w.Rule, w.Message, w.URL)
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s: %s\n  more: %s\n", where, f.Rule.Name, f.Message, f.Rule.URL)
 			}
-			if s.Policy.Strict && len(pair.Warnings) > 0 {
+			if s.Policy.Strict && len(findings) > 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "policy.strict is set: warnings fail the build")
 				return exitError{1}
 			}
@@ -80,6 +87,29 @@ func validateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "spec file (default DIR/distill.yaml)")
 	return cmd
+}
+
+// localFindings runs the check rules on a local directory, the way the
+// frontend does on a build context, without a registry: a lock is checked
+// for presence only (`distill lock --check` compares digests).
+func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Finding, error) {
+	in := lint.Input{Spec: s, Pair: pair, LockStatus: lint.LockMissing}
+	if dt, err := os.ReadFile(filepath.Join(dir, lock.Filename)); err == nil {
+		if _, err := lock.Parse(dt); err != nil {
+			return nil, err
+		}
+		in.LockStatus = lint.LockUnchecked
+	}
+	want := s.Python.Requirements
+	if !s.Python.RequirementsSet {
+		want = spec.DefaultRequirements
+	}
+	if dt, err := os.ReadFile(filepath.Join(dir, want)); err == nil {
+		in.RequirementsPath, in.Requirements = want, dt
+	} else if s.Python.RequirementsSet {
+		return nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	}
+	return lint.Check(in), nil
 }
 
 func llbCmd() *cobra.Command {
