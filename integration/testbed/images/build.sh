@@ -11,34 +11,13 @@
 # hash of its recipe (recipes/<name>.sh + lib.sh + suite + extra inputs); the push is skipped when
 # the registry already serves the digest pushed last time. Needs root (chroot, mknod, chown).
 set -euo pipefail
+# Everything runs from main(), called on the last line: bash reads a script while running it, so
+# an edit to this file during a run must not change the run.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../../.." && pwd)
-export W=${DISTILL_WORK:-$REPO/.work}
-export PATH=$W/bin:$PATH
-REG=${REG:?set REG, e.g. localhost:5000}
-JOBS=${DISTILL_IMAGES_JOBS:-4}
-export RUN_ID="$$-$(date +%s%N)"
 ALL=(golang-1.26-bookworm python-3.13-slim-trixie python-3.11-slim-bookworm chainguard-python-dev
      distroless-python3-debian13 distroless-python3-debian12 chainguard-python distroless-static-debian13)
 
 usage() { echo "usage: $0 all | list | <name>...   (names: ${ALL[*]})" >&2; exit 2; }
-[ $# -gt 0 ] || usage
-case $1 in
-  all) set -- "${ALL[@]}" ;;
-  list) for n in "${ALL[@]}"; do (source "$HERE/recipes/$n.sh"; echo "$n $IMAGE"); done; exit 0 ;;
-esac
-for n in "$@"; do [ -f "$HERE/recipes/$n.sh" ] || usage; done
-
-[ "$(id -u)" = 0 ] || { echo "build.sh: needs root (chroot, mknod, chown)" >&2; exit 1; }
-command -v crane >/dev/null || { echo "build.sh: crane not in PATH (expected at $W/bin/crane)" >&2; exit 1; }
-if ! command -v mmdebstrap >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
-fi
-mkdir -p "$W"/{fixtures,tmp,logs/images,apt,debs}
-
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
-apt_mirrors; export MIRROR SECMIRROR
 
 recipe_hash() {  # recipe text + shared helpers + suite + the recipe's extra inputs
   ( source "$HERE/recipes/$1.sh"
@@ -54,7 +33,7 @@ job() {
   local h img=$REG/$IMAGE t0=$SECONDS d
   h=$(recipe_hash "$NAME")
   if [ "$(cat "$F/recipe.sha256" 2>/dev/null)" = "$h" ] && [ -s "$F/layer.tar" ]; then
-    log "cached (recipe $h)"
+    log "cached (recipe ${h:0:12})"
   else
     log "building (recipe ${h:0:12})"
     rm -f "$F/recipe.sha256" "$F/pushed"; rm -rf "$R"; mkdir -p "$F"
@@ -71,17 +50,15 @@ job() {
   fi
   t0=$SECONDS
   image_config
-  crane --insecure append --oci-empty-base -f "$F/layer.tar" -t "$img" >/dev/null 2>>"$W/logs/images/$NAME.crane.log"
+  crane --insecure append --oci-empty-base -f "$F/layer.tar" -t "$img" >/dev/null
   # crane append leaves os/architecture empty: without --set-platform, export fails (missing architecture)
   crane --insecure mutate "$img" --set-platform linux/amd64 "${CONFIG[@]}" \
-    -l "dev.distill.testbed.stand-in=$NAME" -l "dev.distill.testbed.recipe=$h" -t "$img" >/dev/null 2>>"$W/logs/images/$NAME.crane.log"
+    -l "dev.distill.testbed.stand-in=$NAME" -l "dev.distill.testbed.recipe=$h" -t "$img" >/dev/null
   d=$(crane --insecure digest "$img")
   echo "$h $d" > "$F/pushed"
   log "pushed $img@$d in $((SECONDS - t0))s"
 }
 
-START=$SECONDS
-exec 3>&2; export LOG_FD=3   # log() lines also go to the console
 declare -A PIDS=()
 fail=0
 reap() {  # wait for one job, report it
@@ -93,12 +70,47 @@ reap() {  # wait for one job, report it
     tail -25 "$W/logs/images/$n.log" >&2
   fi
 }
-for n in "$@"; do
-  while [ ${#PIDS[@]} -ge "$JOBS" ]; do reap; done
-  ( job "$n" ) >"$W/logs/images/$n.log" 2>&1 &
-  PIDS[$!]=$n
-done
-while [ ${#PIDS[@]} -gt 0 ]; do reap; done
-[ $fail = 0 ] || { echo "build.sh: some images failed (logs in $W/logs/images/)" >&2; exit 1; }
-echo "build.sh: $* done in $((SECONDS - START))s" >&2
-for n in "$@"; do (source "$HERE/recipes/$n.sh"; echo "$REG/$IMAGE@$(cut -d' ' -f2 "$W/fixtures/$n/pushed")"); done
+
+main() {
+  [ $# -gt 0 ] || usage
+  case $1 in
+    all) set -- "${ALL[@]}" ;;
+    list) for n in "${ALL[@]}"; do (source "$HERE/recipes/$n.sh"; echo "$n $IMAGE"); done; return 0 ;;
+  esac
+  local n
+  for n in "$@"; do [ -f "$HERE/recipes/$n.sh" ] || usage; done
+
+  REPO=$(cd "$HERE/../../.." && pwd)
+  export W=${DISTILL_WORK:-$REPO/.work}
+  export PATH=$W/bin:$PATH
+  REG=${REG:?set REG, e.g. localhost:5000}
+  JOBS=${DISTILL_IMAGES_JOBS:-4}
+  export RUN_ID="$$-$(date +%s%N)"
+  [ "$(id -u)" = 0 ] || { echo "build.sh: needs root (chroot, mknod, chown)" >&2; exit 1; }
+  command -v crane >/dev/null || { echo "build.sh: crane not in PATH (expected at $W/bin/crane)" >&2; exit 1; }
+  if ! command -v mmdebstrap >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+  fi
+  mkdir -p "$W"/{fixtures,tmp,logs/images,apt,debs}
+  # one build.sh per work dir at a time (a second one waits, then finds everything cached)
+  exec 8>"$W/fixtures/.build.lock"
+  flock -w 1800 8 || { echo "build.sh: $W/fixtures/.build.lock is held by another build.sh" >&2; exit 1; }
+
+  # shellcheck source=lib.sh
+  source "$HERE/lib.sh"
+  apt_mirrors; export MIRROR SECMIRROR
+
+  local start=$SECONDS
+  exec 3>&2; export LOG_FD=3   # log() lines also go to the console
+  for n in "$@"; do
+    while [ ${#PIDS[@]} -ge "$JOBS" ]; do reap; done
+    ( job "$n" ) >"$W/logs/images/$n.log" 2>&1 &
+    PIDS[$!]=$n
+  done
+  while [ ${#PIDS[@]} -gt 0 ]; do reap; done
+  [ $fail = 0 ] || { echo "build.sh: some images failed (logs in $W/logs/images/)" >&2; exit 1; }
+  echo "build.sh: $* done in $((SECONDS - start))s" >&2
+  for n in "$@"; do (source "$HERE/recipes/$n.sh"; echo "$REG/$IMAGE@$(cut -d' ' -f2 "$W/fixtures/$n/pushed")"); done
+}
+
+main "$@"

@@ -137,11 +137,14 @@ debs_unpack() {
 }
 # mmdeb PKG...: mmdebstrap --variant=minbase of SUITE into $R, with the machine's mirror
 mmdeb() {
-  # bookworm: mmdebstrap's merged-/usr handling leaves usrmerge's perl dependencies behind (~50 MB
-  # of perl the official slim images do not have): drop them again unless something needs them
+  # bookworm: init-system-helpers depends on "usrmerge | usr-is-merged"; a minbase ends up with
+  # usrmerge and ~50 MB of perl the official slim images do not have. Include usr-is-merged, purge
+  # usrmerge, then autoremove the perl packages unless something else needs them (git does).
   local hooks=()
   if [ "$SUITE" = bookworm ]; then
-    hooks+=(--customize-hook='for p in perl libperl5.36 perl-modules-5.36 libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl; do
+    set -- "$@" usr-is-merged
+    hooks+=(--customize-hook='if chroot "$1" dpkg -s usr-is-merged >/dev/null 2>&1; then chroot "$1" dpkg --purge usrmerge >/dev/null 2>&1 || true; fi
+      for p in perl libperl5.36 perl-modules-5.36 libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl; do
         if chroot "$1" dpkg -s "$p" >/dev/null 2>&1; then chroot "$1" apt-mark auto "$p" >/dev/null; fi; done
       chroot "$1" apt-get -y -q -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false \
         -o Dpkg::Options::=--force-unsafe-io autoremove --purge >/dev/null')
@@ -303,15 +306,16 @@ print(\"builder python ok:\", sys.version.split()[0], sys.executable)'
   ln -s "/usr/local/bin/python$v" "$R/usr/bin/python$v"
   devnull_on
   ch_as 10001:10001 "$R" /bin/sh -ec "cd /tmp
-    python3 -m venv /tmp/v1 && /tmp/v1/bin/python -m pip --version >/dev/null
-    /tmp/v1/bin/pip install -q --no-index --no-cache-dir --disable-pip-version-check /tmp/whl/thewheel-1.0-py3-none-any.whl
+    python3 -m venv --without-pip /tmp/v1        # (ensurepip is checked once, with v3 below: it is slow)
+    grep -qx 'home = /usr/local/bin' /tmp/v1/pyvenv.cfg
+    pip --python /tmp/v1/bin/python install -q --no-index --no-cache-dir --disable-pip-version-check /tmp/whl/thewheel-1.0-py3-none-any.whl
     /tmp/v1/bin/thewheel-hello
     /usr/bin/python$v -m venv --without-pip /tmp/v2
     grep -qx 'home = /usr/bin' /tmp/v2/pyvenv.cfg
     pip --python /tmp/v2/bin/python install -q --no-index --no-cache-dir --disable-pip-version-check /tmp/whl/thewheel-1.0-py3-none-any.whl
     head -1 /tmp/v2/bin/thewheel-hello | grep -qx '#!/tmp/v2/bin/python'
     /tmp/v2/bin/python -c 'import thewheel, sys; assert sys.prefix == \"/tmp/v2\"; thewheel.main()'
-    /usr/bin/python$v -m venv /tmp/v3 && /tmp/v3/bin/python -m pip --version
+    /usr/bin/python$v -m venv /tmp/v3 && /tmp/v3/bin/python -m pip --version   # needs the /usr/lib/python$v link
     rm -rf /tmp/v1 /tmp/v2 /tmp/v3"
   devnull_off
   rm -rf "$R/usr/bin/python$v" "$R/tmp/whl"
@@ -381,4 +385,81 @@ import pwd; assert os.getuid()==65532 and pwd.getpwuid(65532).pw_dir=='/home/non
 assert ssl.create_default_context().cert_store_stats()['x509_ca'] > 100
 print('chainguard python ok:', sys.version.split()[0], ssl.OPENSSL_VERSION)"
   devnull_off
+}
+
+# ---------------------------------------------------------------------------------------------
+# gocheck: a small static Go program, built once per source with this machine's Go (its build
+# cache is warm; compiling inside the image would take a minute), run inside a rootfs:
+#   /gocheck certs                  the system CA pool (SSL_CERT_FILE unset) has >= 100 CAs
+#   /gocheck user NAME UID HOME     user.Current() from /etc/passwd (pure Go) matches
+#   /gocheck tz                     tzdata: time.LoadLocation works
+#   /gocheck writable DIR...        the current user can create files there
+# ---------------------------------------------------------------------------------------------
+gocheck_run() {  # gocheck_run UID:GID ARGS...
+  local u=$1; shift
+  local d=$W/tmp/gocheck go; go=$(command -v go || echo /usr/local/go/bin/go)
+  (
+    flock 9
+    mkdir -p "$d"
+    cat > "$d/main.go.new" <<'GO'
+package main
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+)
+
+func fail(f string, a ...any) { fmt.Fprintf(os.Stderr, "gocheck: "+f+"\n", a...); os.Exit(1) }
+
+func main() {
+	args := os.Args[1:]
+	for len(args) > 0 {
+		switch args[0] {
+		case "certs":
+			pool, err := x509.SystemCertPool()
+			if err != nil || len(pool.Subjects()) < 100 { //nolint:staticcheck
+				fail("system cert pool: %v", err)
+			}
+			fmt.Println("gocheck: system cert pool ok:", len(pool.Subjects()), "CAs") //nolint:staticcheck
+			args = args[1:]
+		case "user":
+			u, err := user.Current()
+			if err != nil || u.Username != args[1] || u.Uid != args[2] || u.HomeDir != args[3] {
+				fail("user: %+v %v", u, err)
+			}
+			fmt.Println("gocheck: user ok:", u.Username, u.Uid, u.HomeDir)
+			args = args[4:]
+		case "tz":
+			if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
+				fail("tz: %v", err)
+			}
+			args = args[1:]
+		case "writable":
+			for _, dir := range args[1:] {
+				f, err := os.CreateTemp(dir, "w")
+				if err != nil {
+					fail("writable: %v", err)
+				}
+				f.Close()
+				os.Remove(f.Name())
+			}
+			args = nil
+		default:
+			fail("unknown check %q", args[0])
+		}
+	}
+}
+GO
+    printf 'module gocheck\n\ngo 1.21\n' > "$d/go.mod"
+    if ! cmp -s "$d/main.go.new" "$d/main.go" || [ ! -x "$d/gocheck" ]; then
+      mv "$d/main.go.new" "$d/main.go"
+      (cd "$d" && env -u GOFLAGS CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off "$go" build -trimpath -o gocheck .)
+    fi
+  ) 9>"$W/tmp/gocheck.lock" || die "building gocheck failed"
+  install -m755 "$d/gocheck" "$R/gocheck"
+  env -i /usr/sbin/chroot --userspec="$u" "$R" /gocheck "$@" || { rm -f "$R/gocheck"; die "gocheck $* failed"; }
+  rm -f "$R/gocheck"
 }
