@@ -276,8 +276,13 @@ func (b *builder) builderStage() llb.State {
 // apt with network access.
 func (b *builder) pipInstall(st llb.State) llb.State {
 	s := b.s
+	// A requirements file that is a symlink (requirements.txt ->
+	// requirements/prod.txt) is resolved, or the mount would hold a link
+	// that dangles. BuildKit resolves it inside the context root, so a link
+	// pointing out of the context (to /etc/passwd) names a path in the
+	// context, never a file of the build host.
 	req := llb.Scratch().File(
-		llb.Copy(b.opt.Context, cleanContextPath(b.opt.Requirements), "/requirements.txt", &llb.CopyInfo{}),
+		llb.Copy(b.opt.Context, cleanContextPath(b.opt.Requirements), "/requirements.txt", &llb.CopyInfo{FollowSymlinks: true}),
 		b.constraints("builder", "python.requirements", "copy %s", b.opt.Requirements)...,
 	)
 	args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
