@@ -1,0 +1,367 @@
+// Command bench measures distill against an expert hand-written Dockerfile
+// and a naive one (bench/expert, bench/naive), for examples/python-deps and
+// the larger bench/apps/large, on private BuildKit engines configured like
+// the test bed's, and writes docs/benchmarks.md with docs/benchmarks.svg.
+//
+// Run it through `make bench` (the test bed's environment is needed:
+// DISTILL_WORK, DISTILL_INDEX_URL, DISTILL_REGISTRY, buildkitd, buildctl and
+// crane on PATH). Scenarios: cold build on an empty engine, no-op rebuild,
+// one source file changed, one dependency added, runtime base moved to a new
+// digest. Systems are measured alternately within each run, so ratios compare
+// builds made under the same machine load.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type config struct {
+	repo       string
+	work       string
+	tmp        string
+	indexURL   string
+	registry   string
+	distillBin string
+	// runtimeTag and naiveTag are bench-only copies of the runtime and the
+	// naive base image; the base-image scenario moves them.
+	runtimeTag string
+	naiveTag   string
+	frontend   string
+	runs       int
+	coldRuns   int
+	keep       bool
+}
+
+// scenarios in report order.
+var scenarios = []string{"cold", "noop", "onefile", "adddep", "base"}
+
+var scenarioTitle = map[string]string{
+	"cold":    "cold build (empty engine)",
+	"noop":    "no-op rebuild",
+	"onefile": "one source file changed",
+	"adddep":  "one dependency added",
+	"base":    "runtime base has a new digest",
+}
+
+// results is everything a run measured; it is saved as JSON beside the
+// engine logs so the page can be regenerated with -report.
+type results struct {
+	Started, Finished time.Time
+	Machine           machine
+	Runs, ColdRuns    int
+	Apps              []appResult
+	Frontend          frontendResult
+}
+
+type appResult struct {
+	Name         string
+	Requirements int
+	SourceFiles  int
+	// Times[scenario][system] holds one wall time per run, in run order,
+	// so index i of two systems are builds of the same run.
+	Times  map[string]map[system][]float64
+	Images map[system]imageFigures
+	// DistillRSSKB is the peak RSS of each `distill build` process.
+	DistillRSSKB []int64
+}
+
+func main() {
+	var (
+		report  = flag.String("report", "", "only regenerate the page from this results JSON")
+		out     = flag.String("out", "docs/benchmarks.md", "page to write")
+		svg     = flag.String("svg", "docs/benchmarks.svg", "chart to write (linked from the page by its base name)")
+		runs    = flag.Int("runs", 5, "runs of each warm scenario (at most 5: the add-a-dependency pool)")
+		cold    = flag.Int("cold", 3, "cold builds per app and system")
+		only    = flag.String("apps", "", "comma-separated app names (default all)")
+		keep    = flag.Bool("keep", false, "keep the temporary directory")
+		noFront = flag.Bool("skip-frontend", false, "skip the frontend overhead measurements")
+	)
+	flag.Parse()
+	if *report != "" {
+		b, err := os.ReadFile(*report)
+		check(err)
+		var r results
+		check(json.Unmarshal(b, &r))
+		check(writeReport(&r, *out, *svg))
+		return
+	}
+	if *runs < 1 || *runs > 5 || *cold < 1 {
+		fatalf("-runs must be 1..5 and -cold at least 1")
+	}
+	stopAllOnSignal()
+	cfg, err := setup(*runs, *cold, *keep)
+	check(err)
+	if !cfg.keep {
+		defer os.RemoveAll(cfg.tmp)
+	}
+	r := &results{Started: time.Now().UTC(), Runs: *runs, ColdRuns: *cold, Machine: describeMachine()}
+	for _, a := range apps {
+		if *only != "" && !contains(strings.Split(*only, ","), a.Name) {
+			continue
+		}
+		ar, err := cfg.benchApp(a, r, !*noFront && a.Name == "python-deps")
+		check(err)
+		r.Apps = append(r.Apps, *ar)
+		saveResults(cfg, r)
+	}
+	r.Machine.LoadAfter = loadAvg()
+	r.Finished = time.Now().UTC()
+	saveResults(cfg, r)
+	check(writeReport(r, *out, *svg))
+	logf("wrote %s and %s", *out, *svg)
+}
+
+func saveResults(cfg *config, r *results) {
+	b, err := json.MarshalIndent(r, "", " ")
+	check(err)
+	p := filepath.Join(cfg.work, "logs", "bench-results.json")
+	check(os.WriteFile(p, b, 0o644))
+	logf("results so far: %s", p)
+}
+
+func setup(runs, cold int, keep bool) (*config, error) {
+	repo, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(repo, "bench", "expert", "Dockerfile")); err != nil {
+		return nil, fmt.Errorf("run from the repository root (make bench): %w", err)
+	}
+	cfg := &config{repo: repo, runs: runs, coldRuns: cold, keep: keep,
+		work: os.Getenv("DISTILL_WORK"), indexURL: os.Getenv("DISTILL_INDEX_URL"), registry: os.Getenv("DISTILL_REGISTRY")}
+	if cfg.work == "" || cfg.indexURL == "" || cfg.registry == "" {
+		return nil, fmt.Errorf("DISTILL_WORK, DISTILL_INDEX_URL and DISTILL_REGISTRY must be set: run through `make bench` (testbed.sh with)")
+	}
+	for _, tool := range []string{"buildkitd", "buildctl", "crane"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("%s not on PATH: run through `make bench`", tool)
+		}
+	}
+	cfg.tmp, err = os.MkdirTemp(filepath.Join(cfg.work, "tmp"), "bench-")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Join(cfg.work, "tmp"), 0o755); err != nil {
+			return nil, err
+		}
+		if cfg.tmp, err = os.MkdirTemp(filepath.Join(cfg.work, "tmp"), "bench-"); err != nil {
+			return nil, err
+		}
+	}
+	logf("working in %s", cfg.tmp)
+
+	// the real python:3.13-slim is the same image as 3.13-slim-trixie
+	reg := cfg.registry
+	if err := run("crane", "--insecure", "digest", reg+"/library/python:3.13-slim"); err != nil {
+		logf("%s/library/python:3.13-slim missing: copying 3.13-slim-trixie to it", reg)
+		if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim-trixie", reg+"/library/python:3.13-slim"); err != nil {
+			return nil, err
+		}
+	}
+	// bench-only tags, reset to the real images at every start
+	cfg.runtimeTag = reg + "/bench/distroless-python3-debian13:nonroot"
+	cfg.naiveTag = reg + "/bench/python:3.13-slim"
+	if err := run("crane", "--insecure", "copy", reg+"/distroless/python3-debian13:nonroot", cfg.runtimeTag); err != nil {
+		return nil, err
+	}
+	if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim", cfg.naiveTag); err != nil {
+		return nil, err
+	}
+	cfg.frontend = reg + "/distill-build/distill:dev"
+
+	cfg.distillBin = filepath.Join(cfg.tmp, "distill")
+	logf("building distill from ./cmd/distill")
+	b := exec.Command("go", "build", "-trimpath", "-o", cfg.distillBin, "./cmd/distill")
+	b.Env = append(os.Environ(), "CGO_ENABLED=0")
+	b.Stdout, b.Stderr = os.Stderr, os.Stderr
+	if err := b.Run(); err != nil {
+		return nil, fmt.Errorf("go build ./cmd/distill: %w", err)
+	}
+	return cfg, nil
+}
+
+func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, error) {
+	ar := &appResult{Name: a.Name, Times: map[string]map[system][]float64{}, Images: map[system]imageFigures{}}
+	for _, sc := range scenarios {
+		ar.Times[sc] = map[system][]float64{}
+	}
+	root := filepath.Join(cfg.tmp, a.Name)
+	logs := filepath.Join(root, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return nil, err
+	}
+	dirs := map[system]string{}
+	for _, sys := range systems {
+		dirs[sys] = filepath.Join(root, string(sys))
+		if err := prepare(cfg, a, sys, dirs[sys]); err != nil {
+			return nil, err
+		}
+	}
+	ar.Requirements, ar.SourceFiles = countApp(dirs[distill])
+	record := func(sc string, sys system, br buildResult) {
+		ar.Times[sc][sys] = append(ar.Times[sc][sys], br.Seconds)
+		if sys == distill {
+			ar.DistillRSSKB = append(ar.DistillRSSKB, br.MaxRSSKB)
+		}
+		logf("%-11s %-8s %-7s %6.2fs", a.Name, sc, sys, br.Seconds)
+	}
+	n := 0
+	tarPath := func(sys system) string {
+		n++
+		return filepath.Join(root, fmt.Sprintf("%s-%03d.tar", sys, n))
+	}
+	logPath := func(sc string, sys system) string {
+		return filepath.Join(logs, fmt.Sprintf("%03d-%s-%s.log", n, sc, sys))
+	}
+
+	// cold: a new engine with an empty state for every build
+	for i := range cfg.coldRuns {
+		for _, sys := range rotate(i) {
+			e, err := startEngine(cfg.work, cfg.tmp)
+			if err != nil {
+				return nil, err
+			}
+			out := tarPath(sys)
+			br, err := cfg.build(sys, dirs[sys], e.addr, out, logPath("cold", sys))
+			e.stop()
+			if err != nil {
+				return nil, err
+			}
+			record("cold", sys, br)
+			if i == 0 {
+				fig, err := figures(out)
+				if err != nil {
+					return nil, err
+				}
+				ar.Images[sys] = fig
+			}
+			os.Remove(out)
+		}
+	}
+
+	// warm: one engine for the app; every system is built once first
+	e, err := startEngine(cfg.work, cfg.tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer e.stop()
+	warm := func(sc string, sys system) error {
+		out := tarPath(sys)
+		br, err := cfg.build(sys, dirs[sys], e.addr, out, logPath(sc, sys))
+		if err != nil {
+			return err
+		}
+		os.Remove(out)
+		if sc != "" {
+			record(sc, sys, br)
+		}
+		return nil
+	}
+	for _, sys := range systems {
+		if err := warm("", sys); err != nil {
+			return nil, err
+		}
+	}
+	for i := range cfg.runs {
+		for _, sys := range rotate(i) {
+			if err := warm("noop", sys); err != nil {
+				return nil, err
+			}
+		}
+		for _, sys := range rotate(i) {
+			if err := editSource(dirs[sys], a, i+1); err != nil {
+				return nil, err
+			}
+			if err := warm("onefile", sys); err != nil {
+				return nil, err
+			}
+		}
+		for _, sys := range rotate(i) {
+			if err := addDependency(dirs[sys], a.AddDeps[i]); err != nil {
+				return nil, err
+			}
+			if err := warm("adddep", sys); err != nil {
+				return nil, err
+			}
+		}
+		// a new digest for the runtime (distill, expert) and the naive base:
+		// a label changes the config, the layers stay the same
+		label := fmt.Sprintf("org.distill.bench.bump=%s-%d-%d", a.Name, i, time.Now().UnixNano())
+		for _, ref := range []string{cfg.runtimeTag, cfg.naiveTag} {
+			if err := run("crane", "--insecure", "mutate", ref, "--label", label, "-t", ref); err != nil {
+				return nil, err
+			}
+		}
+		for _, sys := range rotate(i) {
+			if err := warm("base", sys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if frontendToo {
+		fr, err := cfg.measureFrontend(a, e.addr, dirs[expert], filepath.Join(root, "syntax"), logs)
+		if err != nil {
+			logf("warning: frontend measurements failed: %v", err)
+			r.Frontend.Error = err.Error()
+		} else {
+			r.Frontend = *fr
+		}
+	}
+	return ar, nil
+}
+
+// countApp counts requirement lines and the app's Python source files.
+func countApp(dir string) (reqs, files int) {
+	if b, err := os.ReadFile(filepath.Join(dir, "requirements.txt")); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				reqs++
+			}
+		}
+	}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && strings.HasSuffix(p, ".py") && !strings.HasSuffix(p, "_test.py") {
+			files++
+		}
+		return nil
+	})
+	return reqs, files
+}
+
+func run(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(string(b), 10))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s: %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func check(err error) {
+	if err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
