@@ -23,6 +23,13 @@ RUN --mount=type=bind,target=/src,readonly \
       -ldflags "-s -w -X github.com/distill-build/distill/internal/version.Version=$VERSION" -o /out/distill ./cmd/distill
 
 FROM gcr.io/distroless/static-debian13:nonroot
+# BuildKit reads these from the frontend image: the frontend process needs no
+# network (it resolves images through the gateway API), and it answers
+# --call subrequests (check, targets, outline) and named contexts via dockerui.
+LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
+LABEL org.opencontainers.image.source="https://github.com/distill-build/distill" \
+      org.opencontainers.image.description="distill: secure-by-default images from distill.yaml (BuildKit frontend)"
 COPY --link --from=build /out/distill /usr/bin/distill
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/distill", "frontend"]

@@ -58,9 +58,15 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, findings 
 		Lint: func(ctx context.Context) (*lintreq.LintResults, error) {
 			res := &lintreq.LintResults{Sources: []*pb.SourceInfo{{Filename: src.Filename, Data: src.Data, Language: src.Language}}}
 			for _, f := range findings {
+				// BuildKit's printer needs a location on every warning;
+				// index -1 marks one that is about no spec line (the lock)
+				l := loc(f.Field)
+				if l == nil {
+					l = &pb.Location{SourceIndex: -1}
+				}
 				res.Warnings = append(res.Warnings, lintreq.Warning{
 					RuleName: f.Rule.Name, Description: f.Rule.Description, URL: f.Rule.URL,
-					Detail: f.Message, Location: loc(f.Field),
+					Detail: f.Message, Location: l,
 				})
 			}
 			if s.Policy.Strict && len(findings) > 0 {
