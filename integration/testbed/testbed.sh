@@ -13,7 +13,10 @@
 #   testbed.sh status          show what is running
 #
 # Environment: DISTILL_WORK, DISTILL_REGISTRY_PORT (5000), DISTILL_INDEX_PORT (3141),
-# DISTILL_SKIP_FRONTEND=1 (up does not build the frontend image).
+# DISTILL_SKIP_IMAGES=1 (setup/up do not build or push the stand-in images),
+# DISTILL_SKIP_FRONTEND=1 (up does not build the frontend image),
+# DISTILL_FRONTEND_GOPROXY (GOPROXY for the frontend image build; default: the
+# host's module cache served by the index at /goproxy/).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

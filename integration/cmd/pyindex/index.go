@@ -314,6 +314,22 @@ func (ix *index) serveFile(w http.ResponseWriter, r *http.Request, name string) 
 	http.NotFound(w, r)
 }
 
+// goProxy serves a module cache download directory under /goproxy/. The
+// checksum database is not proxied (404 on /goproxy/sumdb/...), so the go
+// command relies on go.sum.
+func goProxy(dir string) http.Handler {
+	files := http.StripPrefix("/goproxy", http.FileServer(http.Dir(dir)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, "/goproxy/")
+		if strings.HasPrefix(rest, "sumdb/") || !strings.Contains(rest, "/@") || strings.HasSuffix(rest, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", cacheControl)
+		files.ServeHTTP(w, r)
+	})
+}
+
 // logRequests logs one line per request to stderr.
 func logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

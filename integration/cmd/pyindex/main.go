@@ -7,6 +7,11 @@
 //	/simple/<name>/          files of one project; href ends in #sha256=<hex>,
 //	                         data-requires-python from the wheel's METADATA
 //	/files/<filename>        the file itself
+//	/goproxy/...             with -goproxy DIR: DIR served as a Go module proxy
+//	                         (DIR is a module cache's cache/download, which has
+//	                         the GOPROXY layout); lets a build container fetch
+//	                         the modules the host already has, over plain HTTP
+//	                         on loopback, without the host's TLS trust store
 //
 // Responses carry Cache-Control: max-age=600 and an ETag (If-None-Match gives
 // 304), so pip's HTTP cache works. Every request is logged to stderr as
@@ -33,6 +38,7 @@ func main() {
 	dir := flag.String("dir", "wheels", "wheel store")
 	addr := flag.String("addr", "127.0.0.1:3141", "listen address")
 	gen := flag.Bool("generate", false, "write the wheel set into -dir and exit")
+	goproxy := flag.String("goproxy", "", "also serve this directory (a module cache's cache/download) as a Go module proxy at /goproxy/")
 	flag.Parse()
 	log.SetOutput(os.Stderr)
 
@@ -50,7 +56,13 @@ func main() {
 		os.Exit(1)
 	}
 	log.Printf("pyindex: serving %s on http://%s/simple/", *dir, *addr)
-	srv := &http.Server{Addr: *addr, Handler: logRequests(newIndex(*dir))}
+	mux := http.NewServeMux()
+	mux.Handle("/", newIndex(*dir))
+	if *goproxy != "" {
+		mux.Handle("/goproxy/", goProxy(*goproxy))
+		log.Printf("pyindex: serving %s as a Go module proxy on http://%s/goproxy/", *goproxy, *addr)
+	}
+	srv := &http.Server{Addr: *addr, Handler: logRequests(mux)}
 	if err := srv.ListenAndServe(); err != nil {
 		fmt.Fprintln(os.Stderr, "pyindex:", err)
 		os.Exit(1)

@@ -257,3 +257,22 @@ func TestGenerateIsStable(t *testing.T) {
 		}
 	}
 }
+
+func TestGoProxy(t *testing.T) {
+	dir := t.TempDir()
+	v := filepath.Join(dir, "example.com", "!some", "mod", "@v")
+	if err := os.MkdirAll(v, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(v, "v1.0.0.info"), []byte(`{"Version":"v1.0.0"}`), 0o644)
+	srv := httptest.NewServer(goProxy(dir))
+	defer srv.Close()
+	if r, b := get(t, srv.URL+"/goproxy/example.com/!some/mod/@v/v1.0.0.info"); r.StatusCode != 200 || string(b) != `{"Version":"v1.0.0"}` {
+		t.Errorf("info: %d %s", r.StatusCode, b)
+	}
+	for _, p := range []string{"/goproxy/sumdb/sum.golang.org/supported", "/goproxy/example.com/", "/goproxy/example.com/!some/mod/@v/v9.info"} {
+		if r, _ := get(t, srv.URL+p); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, r.StatusCode)
+		}
+	}
+}
