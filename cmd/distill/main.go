@@ -13,6 +13,14 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	// --addr accepts every address buildctl does: docker-container://,
+	// podman-container://, kube-pod://, nerdctl-container://, ssh://
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/nerdctlcontainer"
+	_ "github.com/moby/buildkit/client/connhelper/podmancontainer"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )
 
 func main() {
