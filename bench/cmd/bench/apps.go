@@ -72,7 +72,7 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	}
 	switch sys {
 	case distill:
-		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.runtimeTag)
+		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag)
 	case expert:
 		os.Remove(filepath.Join(dir, "distill.yaml"))
 		for _, f := range []string{"Dockerfile", ".dockerignore"} {
@@ -88,10 +88,11 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 }
 
 // writeSpec points the app's spec at the test bed's index and the bench-only
-// runtime tag (the test bed has no PyPI, and the base-image scenario moves
-// that tag), optionally with a `# syntax=` first line, and checks the result
+// builder and runtime tags (the test bed has no PyPI; the base-image scenario
+// moves the runtime tag, and a private builder tag keeps a re-push of the
+// shared stand-in from invalidating a run), optionally with a `# syntax=` first line, and checks the result
 // parses to what was meant.
-func writeSpec(path, syntax, indexURL, runtime string) error {
+func writeSpec(path, syntax, indexURL, builder, runtime string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -117,13 +118,13 @@ func writeSpec(path, syntax, indexURL, runtime string) error {
 	if !seenPython {
 		return fmt.Errorf("%s has no top-level python: block", path)
 	}
-	out = append(out, "base:", "  runtime: "+runtime)
+	out = append(out, "base:", "  builder: "+builder, "  runtime: "+runtime)
 	text := strings.Join(out, "\n") + "\n"
 	s, err := spec.Parse(path, []byte(text))
 	if err != nil {
 		return fmt.Errorf("rewritten spec: %w", err)
 	}
-	if s.Python.IndexURL != indexURL || s.Base.Runtime != runtime {
+	if s.Python.IndexURL != indexURL || s.Base.Runtime != runtime || s.Base.Builder != builder {
 		return fmt.Errorf("rewritten spec %s: indexUrl %q, base.runtime %q", path, s.Python.IndexURL, s.Base.Runtime)
 	}
 	return os.WriteFile(path, []byte(text), 0o644)

@@ -29,7 +29,7 @@ func (cfg *config) command(sys system, dir, addr, out string) *exec.Cmd {
 		"--opt", "build-arg:PIP_INDEX_URL=" + cfg.indexURL,
 		"--output", "type=oci,dest=" + out}
 	if sys == expert {
-		args = append(args, "--opt", "build-arg:RUNTIME_IMAGE="+cfg.runtimeTag)
+		args = append(args, "--opt", "build-arg:BUILDER_IMAGE="+cfg.builderTag, "--opt", "build-arg:RUNTIME_IMAGE="+cfg.runtimeTag)
 	} else {
 		args = append(args, "--opt", "build-arg:BASE_IMAGE="+cfg.naiveTag)
 	}

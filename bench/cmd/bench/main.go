@@ -31,6 +31,7 @@ type config struct {
 	distillBin string
 	// runtimeTag and naiveTag are bench-only copies of the runtime and the
 	// naive base image; the base-image scenario moves them.
+	builderTag string
 	runtimeTag string
 	naiveTag   string
 	frontend   string
@@ -163,13 +164,18 @@ func setup(runs, cold int, keep bool) (*config, error) {
 			return nil, err
 		}
 	}
-	// bench-only tags, reset to the real images at every start
+	// bench-only tags, reset to the real images at every start: the shared
+	// stand-ins may be re-pushed by the test bed while the benchmark runs
+	cfg.builderTag = reg + "/bench/python:3.13-slim-trixie"
+	if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim-trixie", cfg.builderTag); err != nil {
+		return nil, err
+	}
 	cfg.runtimeTag = reg + "/bench/distroless-python3-debian13:nonroot"
 	cfg.naiveTag = reg + "/bench/python:3.13-slim"
 	if err := run("crane", "--insecure", "copy", reg+"/distroless/python3-debian13:nonroot", cfg.runtimeTag); err != nil {
 		return nil, err
 	}
-	if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim", cfg.naiveTag); err != nil {
+	if err := run("crane", "--insecure", "copy", cfg.builderTag, cfg.naiveTag); err != nil {
 		return nil, err
 	}
 	cfg.frontend = reg + "/distill-build/distill:dev"
