@@ -124,7 +124,13 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if bc.Target == TargetBuilder {
 			st, cfg, base = out.Builder, builderConfig(bases.Builder.Config, p), bases.Builder.Config
 		}
-		def, err := st.Marshal(ctx, bkllb.Platform(p))
+		marshal := []bkllb.ConstraintsOpt{bkllb.Platform(p)}
+		if bc.IsNoCache(TargetBuilder) {
+			// --no-cache (all stages) or --no-cache-filter=builder: every
+			// step runs again, as in a Dockerfile build
+			marshal = append(marshal, bkllb.IgnoreCache)
+		}
+		def, err := st.Marshal(ctx, marshal...)
 		if err != nil {
 			return nil, err
 		}
