@@ -209,11 +209,20 @@ setup_tools() {
 
 svc_pid() { cat "$RUN/$1.pid" 2>/dev/null || true; }
 
+# pid_running PID : alive and not a zombie (an exited daemon stays a zombie until init reaps it)
+pid_running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 # svc_alive NAME : is the pid in NAME.pid alive and still the expected program?
 svc_alive() {
 	local pid
 	pid=$(svc_pid "$1")
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	[ -n "$pid" ] && pid_running "$pid" || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(svc_prog "$1")"
 }
 
@@ -291,18 +300,19 @@ svc_stop() {
 	pid=$(svc_pid "$name")
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		pid_running "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if pid_running "$pid"; then
 		log "$name (pid $pid) ignored TERM for 20s; killing"
 		kill -KILL "$pid" 2>/dev/null || true
 		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
+			pid_running "$pid" || break
 			sleep 0.1
 		done
 	fi
 	rm -f "$RUN/$name.pid"
+	[ "$name" != buildkitd ] || rm -f "$RUN/buildkitd.sock" "$RUN/buildkitd-otel.sock"
 	log "$name: stopped (pid $pid)"
 }
 
@@ -593,7 +603,6 @@ do_down() {
 	remove_buildx_builder
 	local s
 	for s in pyindex buildkitd registry; do svc_stop "$s"; done
-	svc_alive buildkitd || rm -f "$RUN/buildkitd.sock" "$RUN/buildkitd-otel.sock"
 	cgroup_cleanup
 }
 tb_down() { with_lock do_down; }
@@ -623,14 +632,32 @@ tb_with() {
 		fi
 		exit $rc
 	}
+	local child=
+	# On INT/TERM: pass TERM on to CMD, give it 10s, then clean up (EXIT trap).
+	# shellcheck disable=SC2317
+	on_signal() {
+		if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+			kill -TERM "$child" 2>/dev/null || true
+			local i
+			for ((i = 0; i < 100; i++)); do
+				kill -0 "$child" 2>/dev/null || break
+				sleep 0.1
+			done
+		fi
+		exit "$1"
+	}
 	trap on_exit EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'on_signal 130' INT
+	trap 'on_signal 143' TERM
 	"$BIN/buildx" inspect "$BUILDX_BUILDER" >/dev/null 2>&1 || created_builder=1
 	with_lock do_up
 	# shellcheck disable=SC1091
 	eval "$(env_lines)"
 	log "with: running $*"
-	"$@" || rc=$?
+	# in the background (stdin kept) so a signal to this script is handled at once
+	"$@" <&0 &
+	child=$!
+	wait "$child" || rc=$?
+	child=
 	exit $rc
 }
