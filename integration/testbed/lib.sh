@@ -597,12 +597,18 @@ do_up() {
 	ensure_frontend_image
 	log "up in $(since "$t0") (env: $DISTILL_WORK/testbed.env)"
 }
-tb_up() { with_lock do_up; }
+# An explicit `up` means "keep running": services a `with` handed over stay up.
+tb_up() { with_lock up_keep; }
+up_keep() {
+	rm -f "$RUN/handed-over"
+	do_up
+}
 
 do_down() {
 	remove_buildx_builder
 	local s
 	for s in pyindex buildkitd registry; do svc_stop "$s"; done
+	rm -f "$RUN/handed-over"
 	cgroup_cleanup
 }
 tb_down() { with_lock do_down; }
@@ -625,11 +631,7 @@ tb_with() {
 	on_exit() {
 		local rc=$?
 		trap - EXIT INT TERM
-		if [ ${#STARTED[@]} -gt 0 ] || [ -n "$created_builder" ]; then
-			log "with: stopping what it started: ${STARTED[*]:-}"
-			[ -z "$created_builder" ] || remove_buildx_builder
-			with_lock stop_started
-		fi
+		with_lock with_release "$created_builder"
 		exit $rc
 	}
 	local child=
@@ -650,7 +652,7 @@ tb_with() {
 	trap 'on_signal 130' INT
 	trap 'on_signal 143' TERM
 	"$BIN/buildx" inspect "$BUILDX_BUILDER" >/dev/null 2>&1 || created_builder=1
-	with_lock do_up
+	with_lock with_acquire
 	# shellcheck disable=SC1091
 	eval "$(env_lines)"
 	log "with: running $*"
@@ -660,4 +662,45 @@ tb_with() {
 	wait "$child" || rc=$?
 	child=
 	exit $rc
+}
+
+# Several `with` runs may share one work dir (two `make test` at once). Each
+# registers as a user; the services a `with` started are stopped by the last
+# user to leave, so nobody loses the engine in the middle of a run.
+with_acquire() {
+	do_up
+	echo $$ >"$RUN/with.$$"
+}
+
+with_release() { # CREATED_BUILDER
+	local f pid others=() s
+	rm -f "$RUN/with.$$"
+	for f in "$RUN"/with.*; do
+		[ -e "$f" ] || continue
+		pid=${f##*.}
+		if pid_running "$pid"; then others+=("$pid"); else rm -f "$f"; fi
+	done
+	if [ ${#others[@]} -gt 0 ]; then
+		if [ ${#STARTED[@]} -gt 0 ]; then
+			printf '%s\n' "${STARTED[@]}" >>"$RUN/handed-over"
+			log "with: leaving ${STARTED[*]} running for testbed.sh with (pid ${others[*]})"
+		fi
+		STARTED=()
+		return 0
+	fi
+	if [ -f "$RUN/handed-over" ]; then
+		for s in registry buildkitd pyindex; do
+			grep -qx "$s" "$RUN/handed-over" && [[ " ${STARTED[*]:-} " != *" $s "* ]] && STARTED+=("$s")
+		done
+		rm -f "$RUN/handed-over"
+	fi
+	[ -z "$1" ] || remove_buildx_builder
+	if [ ${#STARTED[@]} -gt 0 ]; then
+		# stop in start order reversed: index, engine, registry
+		local ordered=()
+		for s in registry buildkitd pyindex; do [[ " ${STARTED[*]} " != *" $s "* ]] || ordered+=("$s"); done
+		STARTED=("${ordered[@]}")
+		log "with: stopping what it started: ${STARTED[*]}"
+		stop_started
+	fi
 }
