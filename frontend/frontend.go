@@ -270,7 +270,7 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 		}
 		return want, dt, nil
 	case s.Python.RequirementsSet:
-		return "", nil, specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore)", want), src, s, "python.requirements")
+		return "", nil, specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", want), src, s, "python.requirements")
 	default:
 		return "", nil, nil
 	}
