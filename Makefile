@@ -23,7 +23,11 @@ integration: bin
 	$(TESTBED) setup
 	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/...
 
-test: unit integration
+# setup first: the unit suite runs images with runc, which setup installs
+test: bin
+	$(TESTBED) setup
+	$(MAKE) --no-print-directory unit
+	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/...
 
 # bring the test bed up (cold: installs packages, builds tools and stand-in images)
 setup: bin
