@@ -181,7 +181,7 @@ logged() {
 	local name=$1 rc=0
 	shift
 	("$@") >"$LOGS/$name.log" 2>&1 9>&- || rc=$?
-	[ $rc -eq 0 ] || tail_log "$LOGS/$name.log"
+	[ $rc -eq 0 ] || [ -n "${LOGGED_QUIET:-}" ] || tail_log "$LOGS/$name.log"
 	return $rc
 }
 
@@ -499,15 +499,30 @@ tb_frontend_image() {
 			{ log "error: go mod download failed (log: $LOGS/frontend-gomod.log)"; return 1; }
 	fi
 	args+=(--opt "build-arg:GOPROXY=$goproxy" --opt "build-arg:VERSION=$FRONTEND_TAG")
-	for v in GONOSUMDB GOPRIVATE; do
-		[ -z "$(go env $v)" ] || args+=(--opt "build-arg:$v=$(go env $v)")
-	done
+	[ -z "$(go env GOPRIVATE)" ] || args+=(--opt "build-arg:GOPRIVATE=$(go env GOPRIVATE)")
 	log "frontend image: building $REG/$FRONTEND_REPO:$FRONTEND_TAG (log: $LOGS/frontend-image.log)"
-	timed "frontend image" logged frontend-image "$BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=plain \
-		--frontend dockerfile.v0 --local "context=$REPO" --local "dockerfile=$REPO" "${args[@]}" \
-		--output "type=image,name=$REG/$FRONTEND_REPO:$FRONTEND_TAG,push=true" || return 1
+	if ! LOGGED_QUIET=1 timed "frontend image" logged frontend-image fe_build "$(go env GONOSUMDB)" "${args[@]}"; then
+		# The Dockerfile downloads modules into a cache mount in one step and
+		# compiles with --network=none in the next. If the engine dropped the
+		# cache mount (GC, prune) while the download step stayed cached, the
+		# compile finds no modules. Re-run the download step once: a GONOSUMDB
+		# pattern that matches no module changes its cache key and nothing else.
+		grep -q 'goproxy/.*connect: connection refused' "$LOGS/frontend-image.log" || { tail_log "$LOGS/frontend-image.log"; return 1; }
+		log "frontend image: modules missing from the build's module cache mount; re-running the download step"
+		local bust=distill.invalid/refetch-$(date +%s)
+		timed "frontend image (retry)" logged frontend-image fe_build "$(go env GONOSUMDB)${bust:+,}$bust" "${args[@]}" || return 1
+	fi
 	echo "$hash" >"$STAMPS/frontend-image"
 	log "frontend image: pushed $(crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" 2>/dev/null), use it as $FRONTEND_NAME"
+}
+
+fe_build() { # GONOSUMDB ARGS...
+	local gonosumdb=$1
+	shift
+	"$BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=plain \
+		--frontend dockerfile.v0 --local "context=$REPO" --local "dockerfile=$REPO" "$@" \
+		${gonosumdb:+--opt "build-arg:GONOSUMDB=${gonosumdb#,}"} \
+		--output "type=image,name=$REG/$FRONTEND_REPO:$FRONTEND_TAG,push=true"
 }
 
 ensure_frontend_image() {
