@@ -229,7 +229,10 @@ with zipfile.ZipFile(f"/tmp/whl/{name}-{ver}-py3-none-any.whl", "w") as z:
     for p, d in files.items():
         z.writestr(zipfile.ZipInfo(p, date_time=(1980, 1, 1, 0, 0, 0)), d)
 EOF
-  ch_as 0:0 "$R" "$1" /tmp/whl/mkwheel.py
+  # as a user that cannot write to the stdlib: a root run would leave fresh .pyc files behind,
+  # and those are not byte-reproducible
+  chown -R 10001:10001 "$R/tmp/whl"
+  ch_as 10001:10001 "$R" "$1" /tmp/whl/mkwheel.py
 }
 # site-packages for a Debian interpreter: site is FROZEN (3.11+), so site.py edits do nothing and
 # Debian's site only knows dist-packages -> a real sitecustomize adds <base_prefix>/lib/pythonX.Y/site-packages
@@ -386,6 +389,8 @@ assert ssl.create_default_context().cert_store_stats()['x509_ca'] > 100
 print('chainguard python ok:', sys.version.split()[0], ssl.OPENSSL_VERSION)"
   devnull_off
 }
+# the unpacked .debs ship no .pyc; none may appear during the build (they would not be reproducible)
+assert_no_pyc() { local p; p=$(find "$R/usr/lib" -name '*.pyc' -print -quit); [ -z "$p" ] || die "stray .pyc: $p"; }
 
 # ---------------------------------------------------------------------------------------------
 # gocheck: a small static Go program, built once per source with this machine's Go (its build

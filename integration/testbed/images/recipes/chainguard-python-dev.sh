@@ -41,6 +41,7 @@ build_rootfs() {
     rm -rf /tmp/v1 /tmp/v2 /tmp/x'
   devnull_off
   rm -rf "$R/tmp/whl"
+  assert_no_pyc
 }
 image_config() {
   CONFIG=(-u 65532 -w / --entrypoint /usr/bin/python

@@ -11,6 +11,7 @@ build_rootfs() {
   ldconfig_cache                  # the cache only: no ldconfig binary in the image
   assert_no_shell
   check_chainguard_python
+  assert_no_pyc
 }
 image_config() {
   CONFIG=(-u 65532 -w / --entrypoint /usr/bin/python

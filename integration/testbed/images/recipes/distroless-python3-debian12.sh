@@ -10,8 +10,10 @@ build_rootfs() {
     libbz2-1.0 libdb5.3 libexpat1 liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libcom-err2 libcrypt1 \
     libgssapi-krb5-2 libk5crypto3 libkeyutils1 libkrb5-3 libkrb5support0 libnsl2 libreadline8 readline-common \
     libtirpc3 libtirpc-common libffi8 libpython3.11-minimal libpython3.11-stdlib python3.11-minimal
-  # no ld.so.cache: distroless added it with debian13 (anchors.md §2.9); bookworm's libc6 still ships /sbin/ldconfig
+  # no ld.so.cache and no ldconfig: distroless added the cache with debian13 (anchors.md §2.9), and
+  # ldconfig is in libc-bin, which the debian12 lists do not include
   check_runtime_python 3.11
+  assert_no_pyc
 }
 image_config() {
   CONFIG=(-u 65532 -w /home/nonroot --entrypoint /usr/bin/python3.11

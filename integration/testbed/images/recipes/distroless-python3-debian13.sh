@@ -14,6 +14,7 @@ build_rootfs() {
   # (python3/ldconfig/ldconfig.sh): ctypes.util.find_library needs both
   ldconfig_cache keep
   check_runtime_python 3.13 find_library
+  assert_no_pyc
 }
 image_config() {
   CONFIG=(-u 65532 -w /home/nonroot --entrypoint /usr/bin/python3.13
