@@ -24,9 +24,13 @@ type app struct {
 	// add-a-dependency scenario (cumulatively). Each brings exactly one new
 	// distribution: the others it depends on are already installed.
 	AddDeps []string
+	// FiguresOnly apps are built once per system, for the image figures
+	// (python-http: the app without dependencies).
+	FiguresOnly bool
 }
 
 var apps = []app{
+	{Name: "python-http", Src: "examples/python-http", FiguresOnly: true},
 	{
 		Name: "python-deps", Src: "examples/python-deps",
 		EditFile: "src/depsapp/__init__.py",
@@ -73,6 +77,18 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	switch sys {
 	case distill:
 		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag)
+	case expert, naive:
+		// the Dockerfiles expect requirements.txt (and the expert src/): an
+		// app without dependencies gets a comment-only file, which pip
+		// accepts, and an empty src/
+		if err := ensureFile(filepath.Join(dir, "requirements.txt"), "# no dependencies\n"); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+			return err
+		}
+	}
+	switch sys {
 	case expert:
 		os.Remove(filepath.Join(dir, "distill.yaml"))
 		for _, f := range []string{"Dockerfile", ".dockerignore"} {
@@ -186,6 +202,13 @@ func addDependency(dir string, dep string) error {
 		err = cerr
 	}
 	return err
+}
+
+func ensureFile(p, content string) error {
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	return os.WriteFile(p, []byte(content), 0o644)
 }
 
 func copyTree(src, dst string) error {

@@ -225,8 +225,12 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 		return filepath.Join(logs, fmt.Sprintf("%03d-%s-%s.log", n, sc, sys))
 	}
 
+	coldRuns := cfg.coldRuns
+	if a.FiguresOnly {
+		coldRuns = 1
+	}
 	// cold: a new engine with an empty state for every build
-	for i := range cfg.coldRuns {
+	for i := range coldRuns {
 		for _, sys := range rotate(i) {
 			e, err := startEngine(cfg.work, cfg.tmp)
 			if err != nil {
@@ -250,6 +254,9 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 		}
 	}
 
+	if a.FiguresOnly {
+		return ar, nil
+	}
 	// warm: one engine for the app; every system is built once first
 	e, err := startEngine(cfg.work, cfg.tmp)
 	if err != nil {

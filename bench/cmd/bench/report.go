@@ -144,6 +144,9 @@ func writeReport(r *results, out, svgPath string) error {
 	w("Warm scenarios: %d runs on one private engine per app, each system built once before the first run; cold: %d builds per system, each on a new private buildkitd with an empty state directory (its start-up not counted; base images come from the loopback registry). ", r.Runs, r.ColdRuns)
 	w("Ratio columns: median of the per-run ratios, (min–max). Below 1 means distill is faster.\n\n")
 	for _, a := range r.Apps {
+		if len(a.Times["noop"][distill]) == 0 {
+			continue // figures only
+		}
 		w("### %s (%d requirements, %d Python source files)\n\n", a.Name, a.Requirements, a.SourceFiles)
 		w("| scenario | distill | expert | naive | distill / expert | distill / naive |\n| --- | ---: | ---: | ---: | --- | --- |\n")
 		for _, sc := range scenarios {
@@ -204,7 +207,7 @@ func writeReport(r *results, out, svgPath string) error {
 			xs = append(xs, float64(kb)/1024)
 		}
 		lo, hi := minMax(xs)
-		w("- Peak RSS of the `distill build` process (rusage maxrss), %s: median **%.1f MB** (%.1f–%.1f over %d builds).\n", a.Name, median(xs), lo, hi, len(xs))
+		w("- Peak RSS of the `distill build` process (its VmHWM, polled every 10 ms), %s: median **%.1f MB** (%.1f–%.1f over %d builds).\n", a.Name, median(xs), lo, hi, len(xs))
 	}
 	if fr.Error != "" {
 		w("- Not measured: %s\n", strings.ReplaceAll(fr.Error, "\n", " "))
@@ -228,7 +231,7 @@ func writeReport(r *results, out, svgPath string) error {
 	}
 
 	w("## Method\n\n")
-	w("- Apps: `examples/python-deps` (tinyweb, greeting, textutil; two source files) and `bench/apps/large` (18 requirements, 300 generated modules of about 2 KB written into a temporary copy). Each system builds its own copy: distill's `distill.yaml` gets `python.indexUrl` (the test bed's index) and `base.builder`/`base.runtime` (bench-only copies of the stand-ins, `localhost:5000/bench/...`, so a re-push of the shared tags cannot disturb a run); the Dockerfiles get `PIP_INDEX_URL` and the same base tags as build args. The naive base `localhost:5000/bench/python:3.13-slim` is the same image as the builder (as `python:3.13-slim` is `python:3.13-slim-trixie`).\n")
+	w("- Apps: `examples/python-http` (no dependencies; built once per system for the image figures — the Dockerfiles get a comment-only `requirements.txt` and an empty `src/`), `examples/python-deps` (tinyweb, greeting, textutil; two source files) and `bench/apps/large` (18 requirements, 300 generated modules of about 2 KB written into a temporary copy). Each system builds its own copy: distill's `distill.yaml` gets `python.indexUrl` (the test bed's index) and `base.builder`/`base.runtime` (bench-only copies of the stand-ins, `localhost:5000/bench/...`, so a re-push of the shared tags cannot disturb a run); the Dockerfiles get `PIP_INDEX_URL` and the same base tags as build args. The naive base `localhost:5000/bench/python:3.13-slim` is the same image as the builder (as `python:3.13-slim` is `python:3.13-slim-trixie`).\n")
 	w("- Scenarios, in this order within each run: no-op rebuild; one source file changed (a new constant appended to one module); one dependency added (a requirement line for a package not yet installed, a different one each run, cumulative); runtime base moved to a new digest (`crane mutate --label` on the bench-only tags `localhost:5000/bench/distroless-python3-debian13:nonroot` — distill's `base.runtime` and the expert's runtime — and `localhost:5000/bench/python:3.13-slim`, the naive base: the config changes, the layers stay).\n")
 	w("- The naive Dockerfile's base is its only stage, so its base-digest rebuild is a full rebuild by design; the expert and distill copy the app with `--link` / `llb.Merge`, so theirs should reuse the app layers.\n")
 	w("- Engines: private buildkitd processes with the test bed's `buildkitd.toml` (registry mirrors, OCI worker, overlayfs, host network), a new state directory per cold build, one per app for the warm runs; stopped by PID.\n")
@@ -295,29 +298,9 @@ func goals(r *results) []goal {
 func reading(r *results) []string {
 	var out []string
 	for _, a := range r.Apps {
-		var faster, slower []string
-		for _, sc := range scenarios {
-			rs := ratios(a.Times[sc][distill], a.Times[sc][expert])
-			if len(rs) == 0 {
-				continue
-			}
-			med := median(rs)
-			s := fmt.Sprintf("%s %.2f×", scenarioTitle[sc], med)
-			if med <= 1.0 {
-				faster = append(faster, s)
-			} else {
-				slower = append(slower, s)
-			}
+		if len(a.Times["noop"][distill]) > 0 {
+			out = append(out, timingLine(a))
 		}
-		line := fmt.Sprintf("**%s**: against the expert Dockerfile distill is as fast or faster for %s", a.Name, orNone(faster))
-		if len(slower) > 0 {
-			line += fmt.Sprintf("; slower for %s", strings.Join(slower, ", "))
-		}
-		rn := ratios(a.Times["onefile"][distill], a.Times["onefile"][naive])
-		if len(rn) > 0 {
-			line += fmt.Sprintf(". A one-file change takes %.2f× the naive Dockerfile's time (the naive one reinstalls every dependency)", median(rn))
-		}
-		out = append(out, line+".")
 		d, e, n := a.Images[distill], a.Images[expert], a.Images[naive]
 		if d.CompressedBytes > 0 && e.CompressedBytes > 0 && n.CompressedBytes > 0 {
 			out = append(out, fmt.Sprintf("**%s** image: distill %s compressed / %s uncompressed, %d layers, %d files; expert %s / %s, %d layers, %d files; naive %s / %s (distill is %.0f%% of naive, compressed).",
@@ -333,4 +316,30 @@ func orNone(xs []string) string {
 		return "no scenario"
 	}
 	return strings.Join(xs, ", ")
+}
+
+func timingLine(a appResult) string {
+	var faster, slower []string
+	for _, sc := range scenarios {
+		rs := ratios(a.Times[sc][distill], a.Times[sc][expert])
+		if len(rs) == 0 {
+			continue
+		}
+		med := median(rs)
+		s := fmt.Sprintf("%s %.2f×", scenarioTitle[sc], med)
+		if med <= 1.0 {
+			faster = append(faster, s)
+		} else {
+			slower = append(slower, s)
+		}
+	}
+	line := fmt.Sprintf("**%s**: against the expert Dockerfile distill is as fast or faster for %s", a.Name, orNone(faster))
+	if len(slower) > 0 {
+		line += fmt.Sprintf("; slower for %s", strings.Join(slower, ", "))
+	}
+	rn := ratios(a.Times["onefile"][distill], a.Times["onefile"][naive])
+	if len(rn) > 0 {
+		line += fmt.Sprintf(". A one-file change takes %.2f× the naive Dockerfile's time (the naive one reinstalls every dependency)", median(rn))
+	}
+	return line + "."
 }

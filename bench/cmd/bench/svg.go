@@ -18,7 +18,13 @@ func chart(r *results) string {
 		left, right    = 58, 12
 		top, bottom    = 40, 70
 	)
-	width := panelW*len(r.Apps) + 20
+	var shown []appResult
+	for _, a := range r.Apps {
+		if len(a.Times["noop"][distill]) > 0 {
+			shown = append(shown, a)
+		}
+	}
+	width := panelW*len(shown) + 20
 	height := panelH + 40
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="11">`+"\n", width, height, width, height)
@@ -32,7 +38,7 @@ func chart(r *results) string {
 
 	// one log scale for all panels
 	lo, hi := math.Inf(1), 0.0
-	for _, a := range r.Apps {
+	for _, a := range shown {
 		for _, sc := range scenarios {
 			for _, sys := range systems {
 				if m := median(a.Times[sc][sys]); !math.IsNaN(m) && m > 0 {
@@ -53,7 +59,7 @@ func chart(r *results) string {
 	y := func(v float64) float64 {
 		return float64(top) + plotH*(1-(math.Log10(v)-dlo)/(dhi-dlo))
 	}
-	for p, a := range r.Apps {
+	for p, a := range shown {
 		x0 := 10 + p*panelW
 		plotW := float64(panelW - left - right)
 		fmt.Fprintf(&b, `<text x="%d" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", x0+left, html.EscapeString(a.Name))
