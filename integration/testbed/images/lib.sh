@@ -135,6 +135,27 @@ debs_unpack() {
   for d in "$@"; do case ${d##*/} in base-files_*) dpkg-deb -x "$d" "$R" ;; esac; done
   for d in "$@"; do case ${d##*/} in base-files_*) ;; *) dpkg-deb -x "$d" "$R" ;; esac; done
 }
+# dpkg_status_d DEB...: one control file per package in /var/lib/dpkg/status.d, as
+# distroless writes it (its package database, read by scanners and distill's SBOM)
+dpkg_status_d() {
+  local d name
+  mkdir -p "$R/var/lib/dpkg/status.d"
+  for d in "$@"; do
+    name=$(dpkg-deb -f "$d" Package)
+    dpkg-deb -f "$d" Package Version Architecture Source Maintainer Installed-Size Depends Description \
+      > "$R/var/lib/dpkg/status.d/$name"
+  done
+}
+# apk_installed DEB...: Wolfi's package database (/lib/apk/db/installed: P:name, V:version,
+# A:arch stanzas), listing the packages the Chainguard stand-in is made of
+apk_installed() {
+  local d
+  mkdir -p "$R/lib/apk/db"
+  for d in "$@"; do
+    printf 'P:%s\nV:%s\nA:%s\no:%s\n\n' "$(dpkg-deb -f "$d" Package)" "$(dpkg-deb -f "$d" Version)" \
+      "$(dpkg-deb -f "$d" Architecture)" "$(dpkg-deb -f "$d" Source | cut -d' ' -f1)"
+  done > "$R/lib/apk/db/installed"
+}
 # mmdeb PKG...: mmdebstrap --variant=minbase of SUITE into $R, with the machine's mirror
 mmdeb() {
   # bookworm: init-system-helpers depends on "usrmerge | usr-is-merged"; a minbase ends up with
@@ -329,6 +350,7 @@ distroless_python() {  # distroless_python VER PKG...
   local v=$1; shift
   local debs; mapfile -t debs < <(debs_fetch "$@")
   debs_unpack "${debs[@]}"
+  dpkg_status_d "${debs[@]}"
   strip_docs; ca_bundle; distroless_accounts
   ln -sf "python$v" "$R/usr/bin/python3"; ln -sf "python$v" "$R/usr/bin/python"
 }
@@ -369,6 +391,7 @@ chainguard_python() {  # chainguard_python PKG...   (extra packages on top of CG
   debs_unpack "${debs[@]}"
   strip_docs; ca_bundle
   rm -rf "$R/etc/dpkg" "$R/var/lib/dpkg" "$R/etc/python3.13" "$L/EXTERNALLY-MANAGED"
+  apk_installed "${debs[@]}"
   mkdir -p "$L/site-packages"
   patch_sysconfig "$L/sysconfig/__init__.py"            # purelib /usr/lib/python3.13/site-packages, scripts /usr/bin
   write_sitecustomize "$L/sitecustomize.py" 3.13          # replaces Debian's apport-hook symlink
