@@ -8,6 +8,7 @@ TAR_MTIME=zero
 build_rootfs() {
   local debs; mapfile -t debs < <(debs_fetch base-files netbase tzdata media-types ca-certificates)
   debs_unpack "${debs[@]}"
+  dpkg_status_d "${debs[@]}"   # distroless's package database (/var/lib/dpkg/status.d), as in the python runtimes
   strip_docs; ca_bundle; distroless_accounts
   assert_no_shell
   [ -z "$(find "$R" -type f -perm /111 ! -path "$R/etc/update-motd.d/*")" ] || die "has executables: $(find "$R" -type f -perm /111)"
