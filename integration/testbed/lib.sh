@@ -19,6 +19,9 @@ FRONTEND_REPO=distill-build/distill
 FRONTEND_TAG=dev
 FRONTEND_MAJOR=1   # the tag the examples' "# syntax=" line names (tagged onto every dev build)
 FRONTEND_NAME=ghcr.io/$FRONTEND_REPO:$FRONTEND_TAG   # resolves to $REG through the ghcr.io mirror
+# Also tagged as the major version that README.md and examples/ name
+# (`# syntax=ghcr.io/distill-build/distill:1`), so unchanged examples build.
+FRONTEND_ALIASES=(1)
 
 BIN=$DISTILL_WORK/bin
 RUN=$DISTILL_WORK/run
@@ -517,6 +520,7 @@ tb_frontend_image() {
 	crane tag --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" "$FRONTEND_MAJOR" >/dev/null 2>&1 ||
 		{ log "error: could not tag $REG/$FRONTEND_REPO:$FRONTEND_MAJOR"; return 1; }
 	echo "$hash" >"$STAMPS/frontend-image"
+	tag_frontend_aliases || return 1
 	log "frontend image: pushed $(crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" 2>/dev/null), use it as $FRONTEND_NAME"
 }
 
@@ -527,6 +531,16 @@ fe_build() { # GONOSUMDB ARGS...
 		--frontend dockerfile.v0 --local "context=$REPO" --local "dockerfile=$REPO" "$@" \
 		${gonosumdb:+--opt "build-arg:GONOSUMDB=${gonosumdb#,}"} \
 		--output "type=image,name=$REG/$FRONTEND_REPO:$FRONTEND_TAG,push=true"
+}
+
+tag_frontend_aliases() {
+	local a want
+	want=$(crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG") || return 1
+	for a in "${FRONTEND_ALIASES[@]}"; do
+		[ "$(crane digest --insecure "$REG/$FRONTEND_REPO:$a" 2>/dev/null)" = "$want" ] && continue
+		crane tag --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" "$a" >/dev/null 2>&1 ||
+			{ log "error: crane tag $REG/$FRONTEND_REPO:$FRONTEND_TAG $a failed"; return 1; }
+	done
 }
 
 ensure_frontend_image() {
@@ -541,6 +555,7 @@ ensure_frontend_image() {
 	hash=$(frontend_source_hash)
 	if crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" >/dev/null 2>&1 &&
 		[ "$(cat "$STAMPS/frontend-image" 2>/dev/null)" = "$hash" ]; then
+		tag_frontend_aliases || log "WARNING: could not tag the frontend image aliases (${FRONTEND_ALIASES[*]})"
 		return 0
 	fi
 	# Not fatal for `up`: the rest of the test bed is useful while the frontend does not build.
