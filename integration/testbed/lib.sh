@@ -594,7 +594,9 @@ env_lines() {
 	printf 'export DISTILL_INDEX_URL=%q\n' "http://127.0.0.1:$IDX_PORT/simple"
 	printf 'export DISTILL_INDEX_LOG=%q\n' "$LOGS/pyindex.log"
 	printf 'export DISTILL_FRONTEND=%q\n' "$FRONTEND_NAME"
-	printf 'export PATH=%q:"$PATH"\n' "$BIN"
+	# unquoted: an assignment is not word-split, and simple parsers (the Go
+	# tests read this file) need no quote handling
+	printf 'export PATH=%q:$PATH\n' "$BIN"
 }
 
 tb_env() { env_lines; }
