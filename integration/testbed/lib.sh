@@ -71,7 +71,10 @@ dirs() { mkdir -p "$BIN" "$RUN" "$LOGS" "$CONF" "$STAMPS" "$WHEELS" "$DISTILL_WO
 with_lock() {
 	dirs
 	exec 9>"$RUN/lock"
-	if ! flock -w 600 9; then die "another testbed.sh holds $RUN/lock"; fi
+	if ! flock -n 9; then
+		log "waiting for another testbed.sh in $DISTILL_WORK (lock $RUN/lock)"
+		flock -w 1800 9 || die "another testbed.sh held $RUN/lock for 30 min"
+	fi
 	"$@"
 	flock -u 9
 }
