@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -270,80 +268,6 @@ func procsWith(s string) []string {
 	return out
 }
 
-// engine is a private buildkitd on a state directory that outlives it, so
-// it can be stopped and started again on the same state.
-type engine struct {
-	dir, addr string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	log       *os.File
-}
-
-func startEngine(t *testing.T, dir string) *engine {
-	t.Helper()
-	conf, err := os.ReadFile(filepath.Join(tb.work, "conf", "buildkitd.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &engine{dir: dir, addr: "unix://" + filepath.Join(dir, "buildkitd.sock"), done: make(chan struct{})}
-	c := rootLine.ReplaceAllString(string(conf), fmt.Sprintf("root = %q", filepath.Join(dir, "state")))
-	c = grpcLine.ReplaceAllString(c, fmt.Sprintf("  address = [%q]", e.addr))
-	c = otelLine.ReplaceAllString(c, fmt.Sprintf("  socketPath = %q", filepath.Join(dir, "otel.sock")))
-	if err := os.WriteFile(filepath.Join(dir, "buildkitd.toml"), []byte(c), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.log, err = os.OpenFile(filepath.Join(dir, "buildkitd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.cmd = exec.Command("buildkitd", "--config", filepath.Join(dir, "buildkitd.toml"))
-	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { e.cmd.Wait(); close(e.done) }()
-	t.Cleanup(e.stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		cl, err := client.New(ctx, e.addr)
-		if err == nil {
-			_, err = cl.Info(ctx)
-			cl.Close()
-			if err == nil {
-				return e
-			}
-		}
-		select {
-		case <-ctx.Done():
-			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
-			t.Fatalf("buildkitd did not come up: %v\n%s", err, tail(string(log), 20))
-		case <-e.done:
-			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
-			t.Fatalf("buildkitd exited:\n%s", tail(string(log), 20))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// stop ends this engine's own process (by its PID) and waits for it.
-func (e *engine) stop() {
-	select {
-	case <-e.done:
-		return
-	default:
-	}
-	e.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-e.done:
-	case <-time.After(20 * time.Second):
-		e.cmd.Process.Kill()
-		<-e.done
-	}
-	e.log.Close()
-}
-
 // TestEngineRestart: build, stop the engine, start it again on the same
 // state, build again (from its cache, then without it): the same digest
 // every time, with SOURCE_DATE_EPOCH set.
@@ -361,19 +285,19 @@ func TestEngineRestart(t *testing.T) {
 
 	e := startEngine(t, dir)
 	start := time.Now()
-	tar, _ := build(t, a, viaCLI, "--addr", e.addr, "--build-arg", epochArg)
+	tar, _ := build(t, a, viaCLI, "--addr", e.Addr, "--build-arg", epochArg)
 	firstImg := load(t, tar)
 	first := firstImg.ManifestDigest
 	t.Logf("first build on a fresh engine: %v", time.Since(start).Round(time.Second))
-	e.stop()
+	e.Stop()
 
 	e = startEngine(t, dir)
 	start = time.Now()
-	tar, out := build(t, a, viaCLI, "--addr", e.addr, "--build-arg", epochArg)
+	tar, out := build(t, a, viaCLI, "--addr", e.Addr, "--build-arg", epochArg)
 	second := load(t, tar).ManifestDigest
 	t.Logf("after restart: %v, %d steps cached", time.Since(start).Round(time.Second), strings.Count(out, " CACHED"))
 	start = time.Now()
-	tar, out = build(t, a, viaCLI, "--addr", e.addr, "--build-arg", epochArg, "--no-cache")
+	tar, out = build(t, a, viaCLI, "--addr", e.Addr, "--build-arg", epochArg, "--no-cache")
 	if c := cachedSteps(out); len(c) > 0 {
 		t.Errorf("--no-cache build took steps from the cache: %q", c)
 	}

@@ -9,15 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/moby/buildkit/client"
+	"github.com/distill-build/distill/integration/engine"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -249,74 +246,28 @@ func TestReproducibleAcrossEngines(t *testing.T) {
 	}
 }
 
-var (
-	rootLine = regexp.MustCompile(`(?m)^root = .*$`)
-	grpcLine = regexp.MustCompile(`(?m)^  address = .*$`)
-	otelLine = regexp.MustCompile(`(?m)^  socketPath = .*$`)
-)
-
 // freshEngine starts a buildkitd with an empty state directory and the test
 // bed's registry configuration, and stops it (by PID) when the test ends.
 func freshEngine(t *testing.T) string {
 	t.Helper()
-	conf, err := os.ReadFile(filepath.Join(tb.work, "conf", "buildkitd.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir, err := os.MkdirTemp("", "distill-engine-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
-	c := rootLine.ReplaceAllString(string(conf), fmt.Sprintf("root = %q", filepath.Join(dir, "state")))
-	c = grpcLine.ReplaceAllString(c, fmt.Sprintf("  address = [%q]", addr))
-	c = otelLine.ReplaceAllString(c, fmt.Sprintf("  socketPath = %q", filepath.Join(dir, "otel.sock")))
-	if err := os.WriteFile(filepath.Join(dir, "buildkitd.toml"), []byte(c), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
+	// registered first, so it runs after the engine has stopped (the state
+	// holds overlay mounts until buildkitd is gone)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return startEngine(t, dir).Addr
+}
+
+// startEngine starts a private buildkitd on dir (new or kept state) and
+// stops it when the test ends.
+func startEngine(t *testing.T, dir string) *engine.Engine {
+	t.Helper()
+	e, err := engine.Start(context.Background(), filepath.Join(tb.work, "conf", "buildkitd.toml"), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("buildkitd", "--config", filepath.Join(dir, "buildkitd.toml"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		// the state holds overlay mounts until buildkitd is gone
-		os.RemoveAll(dir)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		cl, err := client.New(ctx, addr)
-		if err == nil {
-			_, err = cl.Info(ctx)
-			cl.Close()
-			if err == nil {
-				return addr
-			}
-		}
-		select {
-		case <-ctx.Done():
-			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
-			t.Fatalf("fresh buildkitd did not come up: %v\n%s", err, tail(string(log), 20))
-		case <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
-			t.Fatalf("fresh buildkitd exited:\n%s", tail(string(log), 20))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	t.Cleanup(e.Stop)
+	return e
 }
