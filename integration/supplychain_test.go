@@ -3,11 +3,9 @@
 package integration
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/distill-build/distill/integration/engine"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestSBOMAttestation: --attest type=sbom attaches distill's own SPDX
@@ -28,13 +25,16 @@ func TestSBOMAttestation(t *testing.T) {
 		t.Run(string(via), func(t *testing.T) {
 			tar, _ := build(t, a, via, "--attest", "type=sbom", "--attest", "type=provenance,mode=max")
 			img := load(t, tar)
-			atts := readAttestations(t, tar)
+			atts, err := img.Attestations()
+			if err != nil {
+				t.Fatal(err)
+			}
 			spdx, ok := atts["https://spdx.dev/Document"]
 			if !ok {
 				t.Fatalf("no SPDX attestation; found %v", keys(atts))
 			}
-			if spdx.boundTo != img.ManifestDigest {
-				t.Errorf("SBOM bound to %s, image is %s", spdx.boundTo, img.ManifestDigest)
+			if spdx.BoundTo != img.ManifestDigest {
+				t.Errorf("SBOM bound to %s, image is %s", spdx.BoundTo, img.ManifestDigest)
 			}
 			if _, ok := atts["https://slsa.dev/provenance/v1"]; !ok {
 				if _, ok := atts["https://slsa.dev/provenance/v0.2"]; !ok {
@@ -51,7 +51,7 @@ func TestSBOMAttestation(t *testing.T) {
 					} `json:"externalRefs"`
 				} `json:"packages"`
 			}
-			if err := json.Unmarshal(spdx.predicate, &doc); err != nil {
+			if err := json.Unmarshal(spdx.Predicate, &doc); err != nil {
 				t.Fatal(err)
 			}
 			have := map[string]string{}
@@ -93,75 +93,6 @@ func keys[V any](m map[string]V) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	return out
-}
-
-type attestationDoc struct {
-	boundTo   string
-	predicate json.RawMessage
-}
-
-// readAttestations finds the attestation manifests of an OCI export and
-// returns each in-toto statement's predicate by predicate type, with the
-// image manifest digest it is bound to.
-func readAttestations(t *testing.T, tarPath string) map[string]attestationDoc {
-	t.Helper()
-	blobs := map[string][]byte{}
-	f, err := os.Open(tarPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg && h.Size < 64<<20 {
-			dt, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			blobs[h.Name] = dt
-		}
-	}
-	blob := func(d string) []byte {
-		return blobs["blobs/"+strings.Replace(d, ":", "/", 1)]
-	}
-	out := map[string]attestationDoc{}
-	var walk func(dt []byte)
-	walk = func(dt []byte) {
-		var idx ocispecs.Index
-		if err := json.Unmarshal(dt, &idx); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range idx.Manifests {
-			switch {
-			case m.MediaType == ocispecs.MediaTypeImageIndex:
-				walk(blob(m.Digest.String()))
-			case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
-				var man ocispecs.Manifest
-				if err := json.Unmarshal(blob(m.Digest.String()), &man); err != nil {
-					t.Fatal(err)
-				}
-				for _, l := range man.Layers {
-					var st struct {
-						PredicateType string          `json:"predicateType"`
-						Predicate     json.RawMessage `json:"predicate"`
-					}
-					if err := json.Unmarshal(blob(l.Digest.String()), &st); err != nil {
-						t.Fatalf("attestation layer %s: %v", l.Digest, err)
-					}
-					out[st.PredicateType] = attestationDoc{boundTo: m.Annotations["vnd.docker.reference.digest"], predicate: st.Predicate}
-				}
-			}
-		}
-	}
-	walk(blobs["index.json"])
 	return out
 }
 

@@ -127,7 +127,7 @@ func (o ociTar) write(t testing.TB) string {
 	att := ocispec.Manifest{
 		Versioned: specsgo.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
 		Config: put([]byte(`{"architecture":"unknown","os":"unknown","rootfs":{"type":"layers","diff_ids":[]}}`), ocispec.MediaTypeImageConfig),
-		Layers: []ocispec.Descriptor{put([]byte(`{"_type":"https://in-toto.io/Statement/v0.1"}`), "application/vnd.in-toto+json")},
+		Layers: []ocispec.Descriptor{put([]byte(`{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v1","predicate":{"builder":{"id":"test"}}}`), "application/vnd.in-toto+json")},
 	}
 	ab, _ := json.Marshal(att)
 	ad := put(ab, ocispec.MediaTypeImageManifest)

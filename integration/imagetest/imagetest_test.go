@@ -49,6 +49,14 @@ func TestLoadOCITar(t *testing.T) {
 	if err != nil || string(b) != "print('hi')\n" {
 		t.Errorf("ReadFile: %q %v", b, err)
 	}
+	atts, err := img.Attestations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, ok := atts["https://slsa.dev/provenance/v1"]
+	if !ok || prov.BoundTo != img.ManifestDigest || !strings.Contains(string(prov.Predicate), `"builder"`) {
+		t.Errorf("attestations: %+v", atts)
+	}
 }
 
 func TestLoadOCITarRejectsCorruptExports(t *testing.T) {

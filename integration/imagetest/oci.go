@@ -531,3 +531,65 @@ func (img *Image) ReadFile(p string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Attestation is one in-toto statement attached to the image.
+type Attestation struct {
+	PredicateType string
+	// BoundTo is the image manifest digest the attestation manifest names
+	// (annotation vnd.docker.reference.digest).
+	BoundTo   string
+	Predicate json.RawMessage
+}
+
+// Attestations returns the in-toto statements of the export's attestation
+// manifests (BuildKit's SBOM and provenance), keyed by predicate type.
+func (img *Image) Attestations() (map[string]Attestation, error) {
+	out := map[string]Attestation{}
+	var walk func(raw []byte) error
+	walk = func(raw []byte) error {
+		var idx ocispec.Index
+		if err := json.Unmarshal(raw, &idx); err != nil {
+			return err
+		}
+		for _, m := range idx.Manifests {
+			switch {
+			case m.MediaType == ocispec.MediaTypeImageIndex:
+				b, err := img.blob(string(m.Digest), m.Size)
+				if err != nil {
+					return err
+				}
+				if err := walk(b); err != nil {
+					return err
+				}
+			case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
+				b, err := img.blob(string(m.Digest), m.Size)
+				if err != nil {
+					return err
+				}
+				var man ocispec.Manifest
+				if err := json.Unmarshal(b, &man); err != nil {
+					return fmt.Errorf("attestation manifest %s: %w", m.Digest, err)
+				}
+				for _, l := range man.Layers {
+					lb, err := img.blob(string(l.Digest), l.Size)
+					if err != nil {
+						return err
+					}
+					var st struct {
+						PredicateType string          `json:"predicateType"`
+						Predicate     json.RawMessage `json:"predicate"`
+					}
+					if err := json.Unmarshal(lb, &st); err != nil {
+						return fmt.Errorf("attestation %s: %w", l.Digest, err)
+					}
+					out[st.PredicateType] = Attestation{PredicateType: st.PredicateType, BoundTo: m.Annotations["vnd.docker.reference.digest"], Predicate: st.Predicate}
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(img.files["index.json"]); err != nil {
+		return nil, fmt.Errorf("%s: %w", img.Path, err)
+	}
+	return out, nil
+}
