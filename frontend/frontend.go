@@ -130,18 +130,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			// step runs again, as in a Dockerfile build
 			marshal = append(marshal, bkllb.IgnoreCache)
 		}
-		def, err := st.Marshal(ctx, marshal...)
-		if err != nil {
-			return nil, err
-		}
-		res, err := c.Solve(ctx, client.SolveRequest{
-			Definition:   def.ToPB(),
-			CacheImports: bc.CacheImports,
-		})
-		if err != nil {
-			return nil, err
-		}
-		ref, err := res.SingleRef()
+		ref, err := solveRef(ctx, c, st, bc.CacheImports, marshal...)
 		if err != nil {
 			return nil, err
 		}
@@ -157,6 +146,19 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// solveRef solves a state on the engine and returns its single result.
+func solveRef(ctx context.Context, c client.Client, st bkllb.State, imports []client.CacheOptionsEntry, opts ...bkllb.ConstraintsOpt) (client.Reference, error) {
+	def, err := st.Marshal(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: imports})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
 }
 
 // withDefaultFilename makes distill.yaml the default spec name: dockerui
@@ -245,15 +247,7 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 	if err != nil {
 		return "", nil, err
 	}
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return "", nil, err
-	}
-	ref, err := res.SingleRef()
+	ref, err := solveRef(ctx, c, *st, nil)
 	if err != nil {
 		return "", nil, err
 	}

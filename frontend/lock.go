@@ -32,15 +32,7 @@ func readLock(ctx context.Context, c client.Client, specFile string) (*lock.File
 		bkllb.Differ(bkllb.DiffNone, false),
 		dockerui.WithInternalName("load "+lock.Filename),
 	)
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := res.SingleRef()
+	ref, err := solveRef(ctx, c, st, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -102,17 +102,7 @@ func attachSBOMs(ctx context.Context, c client.Client, bc *dockerui.Client, rb *
 		if !ok {
 			return errors.Errorf("no SBOM target for platform %s", id)
 		}
-		solve := func(st *bkllb.State) (client.Reference, error) {
-			def, err := st.Marshal(ctx)
-			if err != nil {
-				return nil, err
-			}
-			r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
-			if err != nil {
-				return nil, err
-			}
-			return r.SingleRef()
-		}
+		solve := func(st *bkllb.State) (client.Reference, error) { return solveRef(ctx, c, *st, nil) }
 		if scanner != nil {
 			att, err := scanner(ctx, id, target.image.Image, map[string]bkllb.State{"builder": target.image.Builder})
 			if err != nil {
