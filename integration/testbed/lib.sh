@@ -17,7 +17,6 @@ BUILDX_VERSION=v0.38.2         # not in go.mod: buildx is only a test client
 BUILDX_BUILDER=distill-testbed
 FRONTEND_REPO=distill-build/distill
 FRONTEND_TAG=dev
-FRONTEND_MAJOR=1   # the tag the examples' "# syntax=" line names (tagged onto every dev build)
 FRONTEND_NAME=ghcr.io/$FRONTEND_REPO:$FRONTEND_TAG   # resolves to $REG through the ghcr.io mirror
 # Also tagged as the major version that README.md and examples/ name
 # (`# syntax=ghcr.io/distill-build/distill:1`), so unchanged examples build.
@@ -519,9 +518,6 @@ tb_frontend_image() {
 		local bust=distill.invalid/refetch-$(date +%s)
 		timed "frontend image (retry)" logged frontend-image fe_build "$(go env GONOSUMDB)${bust:+,}$bust" "${args[@]}" || return 1
 	fi
-	# the examples' directive names the stable major tag, as a user's would
-	crane tag --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" "$FRONTEND_MAJOR" >/dev/null 2>&1 ||
-		{ log "error: could not tag $REG/$FRONTEND_REPO:$FRONTEND_MAJOR"; return 1; }
 	echo "$hash" >"$STAMPS/frontend-image"
 	tag_frontend_aliases || return 1
 	log "frontend image: pushed $(crane digest --insecure "$REG/$FRONTEND_REPO:$FRONTEND_TAG" 2>/dev/null), use it as $FRONTEND_NAME"
