@@ -22,7 +22,10 @@ func TestSourceChangeReusesDependencies(t *testing.T) {
 	need(t)
 	a := copyExample(t, "python-deps", nil)
 	tar1, _ := build(t, a, viaCLI)
-	a.write(t, "src/depsapp/__init__.py", strings.Replace(mustRead(t, filepath.Join(a.dir, "src/depsapp/__init__.py")), `MESSAGE = "python-deps says"`, `MESSAGE = "python-deps now says"`, 1))
+	// a change no earlier run has built: the engine's cache is content
+	// addressed, so a repeat of the same edit would rightly be cached
+	now := "python-deps now says " + randomToken(t)
+	a.write(t, "src/depsapp/__init__.py", strings.Replace(mustRead(t, filepath.Join(a.dir, "src/depsapp/__init__.py")), `MESSAGE = "python-deps says"`, `MESSAGE = "`+now+`"`, 1))
 	tar2, out := build(t, a, viaCLI, "--progress", "rawjson")
 
 	cached := vertexCache(t, out)
@@ -51,7 +54,7 @@ func TestSourceChangeReusesDependencies(t *testing.T) {
 		t.Error("the app layer did not change")
 	}
 	get := serve(t, load(t, tar2))
-	if body := get("/"); !strings.Contains(body, "python-deps now says") {
+	if body := get("/"); !strings.Contains(body, now) {
 		t.Errorf("rebuilt app answers %q", body)
 	}
 }
