@@ -243,6 +243,8 @@ func (b *builder) builderStage() llb.State {
 
 	if b.opt.Requirements != "" {
 		st = b.pipInstall(st)
+		// before the app is copied in: a code change leaves this step cached
+		st = b.finalize(st, "", "compile the venv's bytecode, drop packaging tools and write bits", "venv")
 	}
 
 	st = b.copyApp(st)
@@ -262,12 +264,20 @@ func (b *builder) builderStage() llb.State {
 		st = st.Run(opts...).Root()
 	}
 
-	st = st.Run(
-		llb.Args([]string{"python3", "-c", finalizeScript, VenvDir, wd}),
+	if len(s.Build.Commands) > 0 {
+		// build commands run as the venv's owner and may have changed it
+		return b.finalize(st, "", "compile bytecode of the venv and "+wd+", drop write bits", "venv", wd)
+	}
+	return b.finalize(st, "", "compile bytecode of "+wd+", drop write bits", wd)
+}
+
+// finalize runs finalizeScript on the given targets ("venv" or an app dir).
+func (b *builder) finalize(st llb.State, field, what string, targets ...string) llb.State {
+	return st.Run(
+		llb.Args(append([]string{"python3", "-c", finalizeScript, VenvDir}, targets...)),
 		llb.Network(llb.NetModeNone),
-		withConstraints(b.constraints("builder", "", "compile bytecode, drop packaging tools and write bits")),
+		withConstraints(b.constraints("builder", field, "%s", what)),
 	).Root()
-	return st
 }
 
 // pipInstall mounts only the requirements file (manifest-first: an app code

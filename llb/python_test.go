@@ -129,14 +129,14 @@ func TestBuildUsersAndNetwork(t *testing.T) {
 		wantExecs int
 	}{
 		{"minimal", baseSpec(), "", 3},
-		{"requirements", baseSpec(), "requirements.txt", 4},
-		{"full", fullSpec(), "requirements.txt", 7},
+		{"requirements", baseSpec(), "requirements.txt", 5},
+		{"full", fullSpec(), "requirements.txt", 8},
 		{"chainguard", func() *spec.Spec {
 			s := baseSpec()
 			s.Runtime = spec.RuntimeChainguard
 			s.Python.Version = ""
 			return s
-		}(), "requirements.txt", 4},
+		}(), "requirements.txt", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, d := build(t, tc.s, tc.req)
@@ -412,5 +412,40 @@ func TestSourceDateEpochStampsRuntimeLayers(t *testing.T) {
 	}
 	if stamped != 2 {
 		t.Errorf("stamped %d runtime copies, want 2", stamped)
+	}
+}
+
+// TestVenvFinalizedBeforeApp: the venv's bytecode compile must not depend on
+// the app copy, or every code change recompiles every dependency.
+func TestVenvFinalizedBeforeApp(t *testing.T) {
+	for _, s := range []*spec.Spec{baseSpec(), fullSpec()} {
+		_, d := build(t, s, "requirements.txt")
+		var venvStep digest.Digest
+		for _, dg := range d.sorted() {
+			if e := d.ops[dg].GetExec(); e != nil && isScript(e, finalizeScript) && slices.Equal(e.Meta.Args[3:], []string{VenvDir, "venv"}) {
+				venvStep = dg
+			}
+		}
+		if venvStep == "" {
+			t.Fatal("no venv-only finalize step")
+		}
+		seen := map[digest.Digest]bool{}
+		var walk func(dg digest.Digest)
+		walk = func(dg digest.Digest) {
+			if seen[dg] {
+				return
+			}
+			seen[dg] = true
+			op := d.ops[dg]
+			for _, a := range op.GetFile().GetActions() {
+				if c := a.GetCopy(); c != nil && c.Dest == "/app" {
+					t.Errorf("the venv finalize step depends on the app copy (%s)", dg)
+				}
+			}
+			for _, in := range op.Inputs {
+				walk(digest.Digest(in.Digest))
+			}
+		}
+		walk(venvStep)
 	}
 }

@@ -35,33 +35,44 @@ subprocess.run(["apt-get", "-q", *keep, "update"], check=True, env=env)
 subprocess.run(["apt-get", "-q", "-y", "--no-install-recommends", *keep, "install", *sys.argv[1:]], check=True, env=env)
 `
 
-// finalizeScript runs as the build user with no network, after the app and
-// its build commands. It removes packaging tools a requirement may have
-// pulled into the venv, compiles bytecode with the runtime interpreter in
+// finalizeScript runs as the build user with no network. For each target
+// it is given: "venv" removes packaging tools a requirement may have pulled
+// into the venv and compiles the venv's bytecode; a directory compiles that
+// app directory. Bytecode is compiled with the runtime interpreter in
 // unchecked-hash mode (no source mtime inside, so it is reproducible and the
-// read-only runtime never tries to rewrite it), and drops group/other write
-// bits so nothing is writable by the runtime user.
+// read-only runtime never tries to rewrite it); group/other write bits are
+// dropped so nothing is writable by the runtime user. The venv is finalized
+// right after the install and the app after its copy, so a code change does
+// not recompile the venv.
 //
-// argv: VENV APPDIR
-const finalizeScript = `import glob, os, shutil, subprocess, sys
-venv, app = sys.argv[1], sys.argv[2]
-tools = [n for n in ("pip", "setuptools", "wheel") if glob.glob(venv + "/lib/python3*/site-packages/" + n + "-*.dist-info")]
-if tools:
-    subprocess.run([sys.executable, "-m", "pip", "--python", venv + "/bin/python", "uninstall", "-y", "-q", *tools], check=True)
-for f in glob.glob(venv + "/bin/pip*") + glob.glob(venv + "/bin/easy_install*"):
-    os.remove(f)
+// argv: VENV TARGET...
+const finalizeScript = `import glob, os, subprocess, sys
+venv, targets = sys.argv[1], sys.argv[2:]
 compile = [venv + "/bin/python", "-m", "compileall", "-q", "-f", "--invalidation-mode", "unchecked-hash"]
-# like pip, tolerate files in installed packages that do not compile (test data, py2 leftovers);
-# the app's own sources must compile
-subprocess.run(compile + [venv + "/lib"], check=False)
-subprocess.run(compile + [app], check=True)
-for top in (venv, app):
+
+def drop_write_bits(top):
     for root, dirs, files in os.walk(top):
         for name in [root] + [os.path.join(root, f) for f in files]:
             if not os.path.islink(name):
                 mode = os.lstat(name).st_mode
                 if mode & 0o022:
                     os.chmod(name, mode & ~0o022 & 0o7777)
+
+for target in targets:
+    if target == "venv":
+        tools = [n for n in ("pip", "setuptools", "wheel") if glob.glob(venv + "/lib/python3*/site-packages/" + n + "-*.dist-info")]
+        if tools:
+            subprocess.run([sys.executable, "-m", "pip", "--python", venv + "/bin/python", "uninstall", "-y", "-q", *tools], check=True)
+        for f in glob.glob(venv + "/bin/pip*") + glob.glob(venv + "/bin/easy_install*"):
+            os.remove(f)
+        # like pip, tolerate files in installed packages that do not compile
+        # (test data, py2 leftovers)
+        subprocess.run(compile + [venv + "/lib"], check=False)
+        drop_write_bits(venv)
+    else:
+        # the app's own sources must compile
+        subprocess.run(compile + [target], check=True)
+        drop_write_bits(target)
 `
 
 // sbomScript writes an SPDX 2.3 JSON document. Inputs are read-only mounts
