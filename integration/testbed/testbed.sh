@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The real-engine test bed: a local registry, buildkitd (OCI worker, runc) and a
 # loopback Python package index, all on 127.0.0.1 and all state under
-# $DISTILL_WORK (default <repo>/.work). See /work/shared/DESIGN.md, "The
-# real-engine test bed", and integration/testbed/README.md.
+# $DISTILL_WORK (default <repo>/.work). See integration/testbed/README.md.
 #
 #   testbed.sh setup           install OS packages, build tools, build+push stand-in images (idempotent)
 #   testbed.sh up              start what is not running, push stand-ins, (re)build the frontend image (idempotent)
 #   testbed.sh down            stop everything this work dir runs
 #   testbed.sh env             print the shell exports for the test bed
-#   testbed.sh with CMD...     up, run CMD with the env, stop what `up` had to start; exit with CMD's status
+#   testbed.sh with CMD...     up, run CMD with the env, stop what `up` had to start (the last of
+#                              concurrent `with` runs does); exit with CMD's status
 #   testbed.sh frontend-image  build and push the frontend image from the repo's Dockerfile
 #   testbed.sh status          show what is running
 #
