@@ -1,5 +1,5 @@
 # The distill frontend image: `# syntax=<registry>/distill-build/distill:<tag>` runs it.
-# Builder: a static Go binary compiled as a non-root user with Go cache mounts.
+# Builder: a static Go binary compiled as a non-root user, with no network, and a Go build cache mount.
 # Runtime: distroless static, non-root, entrypoint `distill frontend`.
 ARG GO_VERSION=1.26
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
@@ -12,11 +12,12 @@ RUN ["mkdir", "-p", "/home/build/.cache/go-build", "/home/build/go/pkg/mod", "/s
 RUN ["chown", "-R", "10001:10001", "/home/build", "/src", "/out"]
 USER 10001:10001
 WORKDIR /src
+# Modules go into a layer of this stage, not a cache mount: the compile below
+# has no network, and a cache mount the engine dropped (GC, prune) while this
+# step stayed cached would leave it with no modules. The layer never ships.
 RUN --mount=type=bind,source=go.mod,target=go.mod --mount=type=bind,source=go.sum,target=go.sum \
-    --mount=type=cache,id=distill-gomod,target=/home/build/go/pkg/mod,uid=10001,gid=10001 \
     ["go", "mod", "download"]
 RUN --mount=type=bind,target=/src,readonly \
-    --mount=type=cache,id=distill-gomod,target=/home/build/go/pkg/mod,uid=10001,gid=10001 \
     --mount=type=cache,id=distill-gobuild,target=/home/build/.cache/go-build,uid=10001,gid=10001 \
     --network=none \
     GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -buildvcs=false \

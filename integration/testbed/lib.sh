@@ -508,15 +508,8 @@ tb_frontend_image() {
 	[ -z "$(go env GOPRIVATE)" ] || args+=(--opt "build-arg:GOPRIVATE=$(go env GOPRIVATE)")
 	log "frontend image: building $REG/$FRONTEND_REPO:$FRONTEND_TAG (log: $LOGS/frontend-image.log)"
 	if ! LOGGED_QUIET=1 timed "frontend image" logged frontend-image fe_build "$(go env GONOSUMDB)" "${args[@]}"; then
-		# The Dockerfile downloads modules into a cache mount in one step and
-		# compiles with --network=none in the next. If the engine dropped the
-		# cache mount (GC, prune) while the download step stayed cached, the
-		# compile finds no modules. Re-run the download step once: a GONOSUMDB
-		# pattern that matches no module changes its cache key and nothing else.
-		grep -q 'goproxy/.*connect: connection refused' "$LOGS/frontend-image.log" || { tail_log "$LOGS/frontend-image.log"; return 1; }
-		log "frontend image: modules missing from the build's module cache mount; re-running the download step"
-		local bust=distill.invalid/refetch-$(date +%s)
-		timed "frontend image (retry)" logged frontend-image fe_build "$(go env GONOSUMDB)${bust:+,}$bust" "${args[@]}" || return 1
+		tail_log "$LOGS/frontend-image.log"
+		return 1
 	fi
 	echo "$hash" >"$STAMPS/frontend-image"
 	tag_frontend_aliases || return 1
