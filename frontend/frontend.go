@@ -254,7 +254,7 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 	stat, err := ref.StatFile(ctx, client.StatRequest{Path: path.Clean(want)})
 	switch {
 	case err == nil && stat.IsDir():
-		return "", nil, specErrorAt(errors.Errorf("python.requirements %q is a directory; name a requirements file", want), src, s, "python.requirements")
+		return "", nil, specError(s.ErrorAt("python.requirements", "python.requirements %q is a directory; name a requirements file", want), src)
 	case err == nil:
 		// the content feeds the requirement checks (pins, hashes); the
 		// install step reads the file through its own mount
@@ -264,7 +264,7 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 		}
 		return want, dt, nil
 	case s.Python.RequirementsSet:
-		return "", nil, specErrorAt(errors.Errorf("python.requirements %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", want), src, s, "python.requirements")
+		return "", nil, specError(s.ErrorAt("python.requirements", "python.requirements %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", want), src)
 	default:
 		return "", nil, nil
 	}
@@ -317,14 +317,6 @@ func specError(err error, src *dockerui.Source) error {
 		ranges = append(ranges, lineRange(e.Line, e.Column))
 	}
 	return errdefs.WithSource(err, sourceOf(src, ranges))
-}
-
-func specErrorAt(err error, src *dockerui.Source, s *spec.Spec, field string) error {
-	pos, ok := s.Positions[field]
-	if !ok {
-		return errdefs.WithSource(err, sourceOf(src, nil))
-	}
-	return errdefs.WithSource(errors.Errorf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, err), sourceOf(src, []*pb.Range{lineRange(pos.Line, pos.Column)}))
 }
 
 func sourceOf(src *dockerui.Source, ranges []*pb.Range) *errdefs.Source {

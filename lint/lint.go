@@ -217,16 +217,6 @@ func capPerRule(fs []Finding) []Finding {
 	return out
 }
 
-// Warnings converts findings to the llb.Warning shape the frontend's
-// reporting already handles.
-func Warnings(fs []Finding) []llb.Warning {
-	out := make([]llb.Warning, len(fs))
-	for i, f := range fs {
-		out[i] = llb.Warning{Rule: f.Rule.Name, Message: f.Message, Field: f.Field, URL: f.Rule.URL}
-	}
-	return out
-}
-
 // pairWarnings turns the pair's warnings for the current rule into findings.
 func (c *checker) pairWarnings() bool {
 	found := false

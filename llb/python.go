@@ -113,8 +113,6 @@ type Result struct {
 	// SBOM holds an SPDX document of the image's packages at SBOMPath. It
 	// is only solved when an SBOM is requested.
 	SBOM llb.State
-	// Warnings are the pair's findings.
-	Warnings []Warning
 }
 
 // Build describes the whole Python build: the builder stage steps 1–5 and
@@ -130,7 +128,7 @@ func Build(s *spec.Spec, pair Pair, bases Bases, opt Options) (*Result, error) {
 	bst := b.builderStage()
 	final := b.runtimeStage(bst)
 	cfg := b.imageConfig()
-	return &Result{Image: final, Builder: bst, Config: cfg, SBOM: b.sbomState(bst), Warnings: pair.Warnings}, nil
+	return &Result{Image: final, Builder: bst, Config: cfg, SBOM: b.sbomState(bst)}, nil
 }
 
 type builder struct {
