@@ -8,7 +8,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-build/distill/integration/bedenv"
 	"github.com/distill-build/distill/integration/imagetest"
 	"github.com/moby/buildkit/client"
 )
@@ -52,27 +52,18 @@ func (b *bed) load() {
 		b.work = filepath.Join(repo, ".work")
 	}
 	envFile := filepath.Join(b.work, "testbed.env")
-	dt, err := os.ReadFile(envFile)
-	if err != nil {
+	if _, err := os.Stat(envFile); err != nil {
 		b.bedErr = fmt.Errorf("the test bed is not up (%v): run `make test`, or `make setup` before `go test -tags integration ./integration/`", err)
 		return
 	}
+	kvs, err := bedenv.Read(envFile, os.Getenv)
+	if err != nil {
+		b.bedErr = fmt.Errorf("%s: %v", envFile, err)
+		return
+	}
 	vars := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(dt))
-	for sc.Scan() {
-		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `"'`)
-		v = os.Expand(v, func(name string) string {
-			if x, ok := vars[name]; ok {
-				return x
-			}
-			return os.Getenv(name)
-		})
-		vars[k] = v
+	for _, kv := range kvs {
+		vars[kv[0]] = kv[1]
 	}
 	// exported into this process, so every command (and t.Setenv values
 	// set later) sees the test bed's variables

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/distill-build/distill/integration/bedenv"
+
 	"github.com/distill-build/distill/integration/imagetest"
 )
 
@@ -64,7 +66,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	tarPath := o.image
 	var buildTime time.Duration
 	if tarPath == "" {
-		env, err := readEnvFile(o.envFile, os.Getenv)
+		env, err := bedenv.Read(o.envFile, os.Getenv)
 		if err != nil {
 			return fmt.Errorf("reading the test bed environment: %w (bring the test bed up with `make setup`)", err)
 		}

@@ -1,4 +1,7 @@
-package main
+// Package bedenv reads the test bed's environment file
+// ($DISTILL_WORK/testbed.env), the one description of a running test bed
+// that the demo, the end-to-end tests and a person's shell all share.
+package bedenv
 
 import (
 	"bufio"
@@ -7,13 +10,13 @@ import (
 	"strings"
 )
 
-// readEnvFile parses the test bed's environment file: `export KEY=VALUE`
+// Read parses the test bed's environment file: `export KEY=VALUE`
 // lines as bash's `printf 'export %s=%q'` writes them (bare words with
 // backslash escapes, '...', "...", $'...'), with $VAR and ${VAR} expanded
 // from earlier lines, then from getenv (the file ends with
 // `export PATH=...:"$PATH"`). It is parsed rather than sourced by a shell
-// so the demo runs nothing but what it means to run.
-func readEnvFile(path string, getenv func(string) string) ([][2]string, error) {
+// so reading it runs nothing.
+func Read(path string, getenv func(string) string) ([][2]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package bedenv
 
 import (
 	"os"
@@ -37,7 +37,7 @@ func TestReadEnvFileRoundTripsBashQuoting(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s", out)
-	got, err := readEnvFile(p, func(k string) string { return map[string]string{"PATH": "/usr/bin"}[k] })
+	got, err := Read(p, func(k string) string { return map[string]string{"PATH": "/usr/bin"}[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestReadEnvFileRejectsOtherShell(t *testing.T) {
 	for _, line := range []string{"export X=$(id)", "export X=a b", "rm -rf /", "export X='open"} {
 		p := filepath.Join(t.TempDir(), "e")
 		os.WriteFile(p, []byte(line+"\n"), 0o644)
-		if _, err := readEnvFile(p, os.Getenv); err == nil {
+		if _, err := Read(p, os.Getenv); err == nil {
 			t.Errorf("%q accepted", line)
 		}
 	}
