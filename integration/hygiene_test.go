@@ -216,3 +216,25 @@ func TestBrokenSpecShowsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestAptPackagesStayInTheBuilder: build.aptPackages are installed in the
+// builder (root, network on, apt caches in cache mounts) and usable by build
+// commands, and none of it reaches the runtime image.
+func TestAptPackagesStayInTheBuilder(t *testing.T) {
+	need(t)
+	a := copyExample(t, "python-http", func(s string) string {
+		return strings.Replace(s, "app:\n", "build:\n  aptPackages: [jq]\n  commands:\n    - [jq, --version]\napp:\n", 1)
+	})
+	// --no-cache: the step's output is the proof, and a cached step prints none
+	tar, out := build(t, a, viaCLI, "--no-cache")
+	if !strings.Contains(out, "jq-1.") {
+		t.Errorf("the build command did not run the apt-installed jq:\n%s", tail(out, 30))
+	}
+	img := load(t, tar)
+	checkImage(t, img)
+	for p := range img.Files() {
+		if strings.HasSuffix(p, "/jq") || strings.Contains(p, "libjq") || strings.HasPrefix(p, "/var/cache/apt/archives/") && strings.HasSuffix(p, ".deb") {
+			t.Errorf("%s from the builder's apt step reached the image", p)
+		}
+	}
+}
