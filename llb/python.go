@@ -62,10 +62,7 @@ type Image struct {
 
 // Pinned returns the reference with its digest, which is what the LLB uses.
 func (i Image) Pinned() string {
-	name := i.Ref
-	if at := strings.Index(name, "@"); at >= 0 {
-		name = name[:at]
-	}
+	name := trimDigest(i.Ref)
 	if i.Digest == "" {
 		return name
 	}
@@ -176,11 +173,7 @@ func (b *builder) constraints(stage, field, format string, args ...any) []llb.Co
 func (b *builder) cacheID(kind string) string {
 	// Keyed by the builder image repository so two distros never share an
 	// apt or pip cache, but every app on the same builder shares downloads.
-	repo := b.bases.Builder.Ref
-	if at := strings.Index(repo, "@"); at >= 0 {
-		repo = repo[:at]
-	}
-	return b.opt.CacheNamespace + "distill/" + kind + "/" + repo
+	return b.opt.CacheNamespace + "distill/" + kind + "/" + trimDigest(b.bases.Builder.Ref)
 }
 
 // baseState starts a stage from a digest-pinned image with its config's
