@@ -119,7 +119,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, specError(err, src)
 		}
-		targets.store(platform, out)
+		targets.Store(exportID(platform), out)
 		st, cfg, base := out.Image, out.Config, bases.Runtime.Config
 		if bc.Target == TargetBuilder {
 			st, cfg, base = out.Builder, builderConfig(bases.Builder.Config, p), bases.Builder.Config

@@ -3,7 +3,6 @@ package frontend
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/containerd/platforms"
 	"github.com/distill-build/distill/llb"
@@ -14,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/result"
+	"github.com/moby/buildkit/util/bkmaps"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 	"github.com/tonistiigi/go-csvvalue"
@@ -21,31 +21,9 @@ import (
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 )
 
-// sbomTargets remembers, per exported platform, what an SBOM describes.
-type sbomTargets struct {
-	mu sync.Mutex
-	m  map[string]sbomTarget
-}
-
-type sbomTarget struct {
-	image llb.Result
-}
-
-func (t *sbomTargets) store(platform *ocispecs.Platform, res *llb.Result) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil {
-		t.m = map[string]sbomTarget{}
-	}
-	t.m[exportID(platform)] = sbomTarget{image: *res}
-}
-
-func (t *sbomTargets) load(id string) (sbomTarget, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.m[id]
-	return v, ok
-}
+// sbomTargets remembers, per exported platform id, the build an SBOM
+// describes.
+type sbomTargets = bkmaps.SyncMap[string, *llb.Result]
 
 // exportID is the id dockerui gives a platform's result.
 func exportID(p *ocispecs.Platform) string {
@@ -98,13 +76,13 @@ func attachSBOMs(ctx context.Context, c client.Client, bc *dockerui.Client, rb *
 		}
 	}
 	return rb.EachPlatform(ctx, func(ctx context.Context, id string, p ocispecs.Platform) error {
-		target, ok := targets.load(id)
+		target, ok := targets.Load(id)
 		if !ok {
 			return errors.Errorf("no SBOM target for platform %s", id)
 		}
 		solve := func(st *bkllb.State) (client.Reference, error) { return solveRef(ctx, c, *st, nil) }
 		if scanner != nil {
-			att, err := scanner(ctx, id, target.image.Image, map[string]bkllb.State{"builder": target.image.Builder})
+			att, err := scanner(ctx, id, target.Image, map[string]bkllb.State{"builder": target.Builder})
 			if err != nil {
 				return err
 			}
@@ -115,7 +93,7 @@ func attachSBOMs(ctx context.Context, c client.Client, bc *dockerui.Client, rb *
 			rb.AddAttestation(id, *conv)
 			return nil
 		}
-		ref, err := solve(&target.image.SBOM)
+		ref, err := solve(&target.SBOM)
 		if err != nil {
 			return err
 		}
