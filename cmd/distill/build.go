@@ -83,7 +83,8 @@ func defaultAddr() string {
 }
 
 func runBuild(ctx context.Context, f buildFlags, dir string) error {
-	if err := checkFlags(f, dir); err != nil {
+	specFile, err := checkFlags(f, dir)
+	if err != nil {
 		return err
 	}
 	c, err := client.New(ctx, f.addr)
@@ -96,7 +97,7 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	}
 	// outputs are opened only once an engine answers: a failed dial must
 	// not leave an empty file at the destination
-	solveOpt, err := solveOptions(f, dir)
+	solveOpt, err := solveOptions(f, dir, specFile)
 	if err != nil {
 		return err
 	}
@@ -150,43 +151,33 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 
 // checkFlags reports flag mistakes before anything touches the engine or
 // the file system.
-func checkFlags(f buildFlags, dir string) error {
+func checkFlags(f buildFlags, dir string) (specFile string, err error) {
 	for _, kv := range f.buildArgs {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return fmt.Errorf("--build-arg %q: want KEY=VALUE", kv)
+			return "", fmt.Errorf("--build-arg %q: want KEY=VALUE", kv)
 		}
 	}
 	for _, a := range f.attests {
 		if _, _, err := parseAttest(a); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for _, o := range f.outputs {
 		if !strings.Contains(o, "type=") {
-			return fmt.Errorf("--output %q: want buildctl's syntax, e.g. type=oci,dest=image.tar", o)
+			return "", fmt.Errorf("--output %q: want buildctl's syntax, e.g. type=oci,dest=image.tar", o)
 		}
 	}
-	specFile := f.file
-	if specFile == "" {
-		specFile = filepath.Join(dir, frontend.DefaultFilename)
-	}
+	_, specFile = specPath(f.file, []string{dir})
 	if _, err := os.Stat(specFile); err != nil {
-		return fmt.Errorf("no spec: %w (write a %s in %s or pass -f)", err, frontend.DefaultFilename, dir)
+		return "", fmt.Errorf("no spec: %w (write a %s in %s or pass -f)", err, frontend.DefaultFilename, dir)
 	}
-	return nil
+	return specFile, nil
 }
 
 // solveOptions maps the flags onto the same frontend options buildx and
 // buildctl send, so the in-process build sees exactly what the frontend
-// image would see.
-func solveOptions(f buildFlags, dir string) (*client.SolveOpt, error) {
-	specFile := f.file
-	if specFile == "" {
-		specFile = filepath.Join(dir, frontend.DefaultFilename)
-	}
-	if _, err := os.Stat(specFile); err != nil {
-		return nil, fmt.Errorf("no spec: %w (write a %s in %s or pass -f)", err, frontend.DefaultFilename, dir)
-	}
+// image would see. checkFlags has validated the flags and found specFile.
+func solveOptions(f buildFlags, dir, specFile string) (*client.SolveOpt, error) {
 	ctxFS, err := fsutil.NewFS(dir)
 	if err != nil {
 		return nil, fmt.Errorf("build context %s: %w", dir, err)
@@ -213,10 +204,7 @@ func solveOptions(f buildFlags, dir string) (*client.SolveOpt, error) {
 		attrs["target"] = f.target
 	}
 	for _, kv := range f.buildArgs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--build-arg %q: want KEY=VALUE", kv)
-		}
+		k, v, _ := strings.Cut(kv, "=")
 		attrs["build-arg:"+k] = v
 	}
 	for _, a := range f.attests {
