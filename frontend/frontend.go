@@ -239,10 +239,7 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pai
 // requirements decides the requirements file: the spec's, which must exist,
 // or requirements.txt when the context has one.
 func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, []byte, error) {
-	want := s.Python.Requirements
-	if !s.Python.RequirementsSet {
-		want = spec.DefaultRequirements
-	}
+	want := s.Python.RequirementsFile()
 	st, err := bc.MainContext(ctx, bkllb.FollowPaths([]string{want}), dockerui.WithInternalName("load "+want))
 	if err != nil {
 		return "", nil, err

@@ -60,6 +60,15 @@ type Python struct {
 	IndexURLSecret  string `json:"indexUrlSecret,omitempty" yaml:"indexUrlSecret" doc:"BuildKit secret id whose value becomes PIP_INDEX_URL for the install step only."`
 }
 
+// RequirementsFile is the requirements file to look for in the context:
+// the one the spec names, or requirements.txt (used only when present).
+func (p Python) RequirementsFile() string {
+	if p.RequirementsSet {
+		return p.Requirements
+	}
+	return DefaultRequirements
+}
+
 // Build configures the builder stage.
 type Build struct {
 	AptPackages []string   `json:"aptPackages,omitempty" yaml:"aptPackages" doc:"Builder-only Debian packages (name or name=version)."`

@@ -100,16 +100,27 @@ func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Findi
 		}
 		in.LockStatus = lint.LockUnchecked
 	}
-	want := s.Python.Requirements
-	if !s.Python.RequirementsSet {
-		want = spec.DefaultRequirements
-	}
-	if dt, err := os.ReadFile(filepath.Join(dir, want)); err == nil {
-		in.RequirementsPath, in.Requirements = want, dt
-	} else if s.Python.RequirementsSet {
-		return nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	var err error
+	if in.RequirementsPath, in.Requirements, err = localRequirements(dir, s); err != nil {
+		return nil, err
 	}
 	return lint.Check(in), nil
+}
+
+// localRequirements finds the requirements file in a local directory the
+// way the frontend does in a build context: the spec's, which must exist,
+// or requirements.txt when present. It returns "" when there is none.
+func localRequirements(dir string, s *spec.Spec) (string, []byte, error) {
+	want := s.Python.RequirementsFile()
+	dt, err := os.ReadFile(filepath.Join(dir, want))
+	switch {
+	case err == nil:
+		return want, dt, nil
+	case s.Python.RequirementsSet:
+		return "", nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	default:
+		return "", nil, nil
+	}
 }
 
 func llbCmd() *cobra.Command {
@@ -159,15 +170,9 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 			return nil, fmt.Errorf(".dockerignore: %w", err)
 		}
 	}
-	req := ""
-	want := s.Python.Requirements
-	if !s.Python.RequirementsSet {
-		want = spec.DefaultRequirements
-	}
-	if fi, err := os.Stat(filepath.Join(dir, want)); err == nil && !fi.IsDir() {
-		req = want
-	} else if s.Python.RequirementsSet {
-		return nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	req, _, err := localRequirements(dir, s)
+	if err != nil {
+		return nil, err
 	}
 	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	ctxState := llb.Local("context", llb.ExcludePatterns(distillllb.ContextExcludes(ignore, s)), llb.SharedKeyHint("context"))
