@@ -107,8 +107,8 @@ func checkFuzzSpec(t *testing.T, s *Spec) {
 		}
 	}
 	paths := append(append([]string{}, s.App.Include...), s.App.Exclude...)
-	if s.Python.RequirementsSet {
-		paths = append(paths, s.Python.Requirements)
+	if f, _ := s.Python.DependencyFile(); f != "" {
+		paths = append(paths, f)
 	}
 	for _, p := range paths {
 		p = strings.TrimPrefix(p, "!")

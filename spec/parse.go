@@ -330,6 +330,7 @@ func indexPath(parent string, i int) string { return parent + "[" + strconv.Itoa
 
 var (
 	stringType   = reflect.TypeOf("")
+	intType      = reflect.TypeOf(0)
 	boolType     = reflect.TypeOf(false)
 	stringsType  = reflect.TypeOf([]string(nil))
 	commandsType = reflect.TypeOf([][]string(nil))
@@ -571,6 +572,10 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		if s, ok := p.scalar(n, path, rules[path]); ok {
 			v.SetString(s)
 		}
+	case intType:
+		if x, ok := p.integer(n, path, rules[path]); ok {
+			v.SetInt(int64(x))
+		}
 	case boolType:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			p.errorf(nodePos(n), path, "%s must be true or false, got %s", path, describe(n))
@@ -722,6 +727,24 @@ func (p *parser) port(n *yaml.Node, path string) (int, bool) {
 	}
 	if x < 1 || x > 65535 {
 		p.errorf(nodePos(n), path, "%s: port %d is out of range; allowed: 1-65535", path, x)
+		return 0, false
+	}
+	return int(x), true
+}
+
+// integer reads a bounded integer field (its rule's min and max).
+func (p *parser) integer(n *yaml.Node, path string, r *fieldRule) (int, bool) {
+	lo, hi := 0, 1<<31-1
+	if r != nil && r.max > 0 {
+		lo, hi = r.min, r.max
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		p.errorf(nodePos(n), path, "%s must be a whole number (%d-%d), got %s", path, lo, hi, describe(n))
+		return 0, false
+	}
+	var x int64
+	if err := n.Decode(&x); err != nil || x < int64(lo) || x > int64(hi) {
+		p.errorf(nodePos(n), path, "%s: %s is out of range; allowed: %d-%d", path, truncate(n.Value, 40), lo, hi)
 		return 0, false
 	}
 	return int(x), true

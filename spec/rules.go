@@ -30,7 +30,15 @@ var (
 	// Debian policy 5.6.1 (names) and 5.6.12 (versions), tightened: apt sees
 	// these as argv, and the leading [a-z0-9] / [0-9] means a value can never
 	// start with "-" and be read as an option.
-	aptPackageRe = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(=[0-9][A-Za-z0-9.+~:-]*)?$`)
+	aptPackageRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(=[0-9][A-Za-z0-9.+~:-]*)?$`)
+	runtimePackageRe = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+	// extraNameRe is a PEP 685 normalized-or-not extra / group name.
+	extraNameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`)
+	// httpPathRe is an absolute URL path with an optional query, printable
+	// ASCII only: it becomes one argv element of the healthcheck.
+	httpPathRe = regexp.MustCompile(`^/[!-~]*$`)
+	// durationRe is a Go/Docker duration of whole units, e.g. 30s, 1m30s, 500ms.
+	durationRe = regexp.MustCompile(`^([0-9]+(ms|s|m|h))+$`)
 	// indexURLRe approximates, for editors, what checkIndexURL checks: http(s),
 	// a host without userinfo, no whitespace.
 	indexURLRe = regexp.MustCompile(`^[hH][tT][tT][pP][sS]?://[^/?#@\s]+([/?#]\S*)?$`)
@@ -96,7 +104,11 @@ var rules = map[string]*fieldRule{
 	"language":              {required: true, enum: []string{LanguagePython}, example: "language: python"},
 	"runtime":               {enum: []string{RuntimeDistroless, RuntimeChainguard}},
 	"python.version":        {enum: PythonVersions, numericText: true},
+	"python.dependencies":   {pattern: regexp.MustCompile(`^[^-]`), notPattern: escapeRe},
 	"python.requirements":   {pattern: regexp.MustCompile(`^[^-]`), notPattern: escapeRe},
+	"python.extras":         {unique: true, items: &fieldRule{pattern: extraNameRe}},
+	"python.groups":         {unique: true, items: &fieldRule{pattern: extraNameRe}},
+	"python.project":        {enum: []string{ProjectAuto, ProjectInstall, ProjectCopy}},
 	"python.indexUrl":       {pattern: indexURLRe},
 	"python.indexUrlSecret": {pattern: secretIDRe},
 	"build.aptPackages":     {items: &fieldRule{pattern: aptPackageRe}},
@@ -116,6 +128,17 @@ var rules = map[string]*fieldRule{
 	"app.env":    {keyPattern: envNameRe, reserved: ReservedEnv, items: &fieldRule{text: true}},
 	"app.ports":  {unique: true, items: &fieldRule{min: 1, max: 65535}},
 	"app.labels": {keyPattern: labelKeyRe, items: &fieldRule{text: true}},
+	// the same names as build.aptPackages, without a version: the runtime's
+	// release decides the version, as apt would in the runtime itself
+	"app.runtimePackages":         {unique: true, items: &fieldRule{pattern: runtimePackageRe}},
+	"app.healthcheck.http":        {pattern: httpPathRe, example: "http: /healthz"},
+	"app.healthcheck.port":        {min: 1, max: 65535},
+	"app.healthcheck.command":     {minItems: 1, firstNonEmpty: true, items: &fieldRule{text: true}, example: "[python, -m, app.health]"},
+	"app.healthcheck.interval":    {pattern: durationRe, example: "30s"},
+	"app.healthcheck.timeout":     {pattern: durationRe, example: "5s"},
+	"app.healthcheck.startPeriod": {pattern: durationRe, example: "10s"},
+	"app.healthcheck.retries":     {min: 1, max: 100},
+	"policy.verify":               {enum: []string{VerifyError, VerifyWarn, VerifyOff}},
 }
 
 func mergeReasons(ms ...map[string]string) map[string]string {

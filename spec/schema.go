@@ -105,6 +105,12 @@ func fieldSchema(t reflect.Type, path string) object {
 		return scalarSchema(r)
 	case boolType:
 		return object{"type": "boolean"}
+	case intType:
+		it := object{"type": "integer"}
+		if r != nil && r.max > 0 {
+			it["minimum"], it["maximum"] = r.min, r.max
+		}
+		return it
 	case stringsType:
 		return listSchema(scalarSchema(itemRule(path)), r)
 	case commandsType:

@@ -71,10 +71,10 @@ func TestParseDesignExample(t *testing.T) {
 		Language:   LanguagePython,
 		Runtime:    RuntimeDistroless,
 		Python: Python{
-			Version:         "3.13",
-			Requirements:    "requirements.txt",
-			RequirementsSet: true,
-			IndexURLSecret:  "pip-index",
+			Version:        "3.13",
+			Requirements:   "requirements.txt",
+			IndexURLSecret: "pip-index",
+			Project:        ProjectAuto,
 		},
 		Build: Build{
 			AptPackages: []string{"gcc", "libpq-dev"},
@@ -94,6 +94,7 @@ func TestParseDesignExample(t *testing.T) {
 			Builder: "registry.example/python:3.13-hardened@" + digestA,
 			Runtime: "registry.example/distroless-python:3.13@" + digestB,
 		},
+		Policy: Policy{Verify: VerifyError},
 		File:   "distill.yaml",
 		Syntax: "localhost:5000/distill/frontend:dev",
 	}
@@ -292,8 +293,11 @@ func TestDefaults(t *testing.T) {
 	if s.App.Workdir != DefaultWorkdir {
 		t.Errorf("App.Workdir = %q, want %q", s.App.Workdir, DefaultWorkdir)
 	}
-	if s.Python.Requirements != "" || s.Python.RequirementsSet {
-		t.Errorf("Requirements = %q set=%v, want empty and unset", s.Python.Requirements, s.Python.RequirementsSet)
+	if f, field := s.Python.DependencyFile(); f != "" || field != "" {
+		t.Errorf("DependencyFile() = %q, %q, want empty (detected by the frontend)", f, field)
+	}
+	if s.Python.Project != ProjectAuto || s.Policy.Verify != VerifyError {
+		t.Errorf("Project = %q, Verify = %q, want defaults %q, %q", s.Python.Project, s.Policy.Verify, ProjectAuto, VerifyError)
 	}
 	if s.Policy.Strict {
 		t.Error("Policy.Strict defaulted to true")
@@ -303,8 +307,8 @@ func TestDefaults(t *testing.T) {
 	}
 
 	s = mustParse(t, strings.Replace(minimal, "app:", "python: {requirements: requirements.txt}\napp:", 1))
-	if !s.Python.RequirementsSet || s.Python.Requirements != DefaultRequirements {
-		t.Errorf("written requirements: %q set=%v", s.Python.Requirements, s.Python.RequirementsSet)
+	if f, field := s.Python.DependencyFile(); f != DefaultRequirements || field != "python.requirements" {
+		t.Errorf("written requirements: DependencyFile() = %q, %q", f, field)
 	}
 }
 
@@ -380,7 +384,7 @@ func TestParseInvalid(t *testing.T) {
 			`4:1: unknown key "entrypoint" at the top level; did you mean "app.entrypoint"?`,
 		}},
 		{"unknown key without suggestion", withApp("", "  zzzzzz: 1\n"), []string{
-			`6:3: unknown key "zzzzzz" in app (allowed: include, exclude, workdir, entrypoint, env, ports, labels;`,
+			`6:3: unknown key "zzzzzz" in app (allowed: include, exclude, workdir, entrypoint, env, ports, labels, runtimePackages, healthcheck;`,
 		}},
 		{"duplicate keys", withApp("name: b\n", "  entrypoint: [x]\n  env: {A: a, A: b}\n"), []string{
 			`4:1: duplicate key "name" (first at line 2)`,
@@ -427,8 +431,53 @@ func TestParseInvalid(t *testing.T) {
 		{"python 3.12", withApp("python: {version: \"3.12\"}\n", ""), []string{
 			`4:19: python.version "3.12" is not supported; allowed: 3.13, 3.11`,
 		}},
-		{"version with chainguard", withApp("runtime: chainguard\npython: {version: \"3.13\"}\n", ""), []string{
-			`5:19: python.version is not allowed with runtime chainguard: the public Chainguard catalog serves only the latest tag; to pin a version, name the images with base.builder and base.runtime`,
+		{"version with chainguard not a minor", withApp("runtime: chainguard\npython: {version: \"latest\"}\n", ""), []string{
+			`5:19: python.version "latest" is not a Python 3 minor version, e.g. "3.13"`,
+		}},
+		{"dependencies not a dependency file", withApp("python: {dependencies: setup.py}\n", ""), []string{
+			`4:24: python.dependencies "setup.py" is not a dependency file distill reads; allowed: a requirements file (*.txt), pyproject.toml, uv.lock, poetry.lock, pylock.toml or pylock.<name>.toml`,
+		}},
+		{"dependencies escapes", withApp("python: {dependencies: ../uv.lock}\n", ""), []string{
+			`4:24: python.dependencies "../uv.lock" leaves the build context (..); paths must stay inside it`,
+		}},
+		{"dependencies and requirements", withApp("python: {dependencies: uv.lock, requirements: r.txt}\n", ""), []string{
+			`4:47: python.requirements and python.dependencies both name the dependency source; keep python.dependencies`,
+		}},
+		{"extras", withApp("python: {extras: [a, -b, A]}\n", ""), []string{
+			`4:22: python.extras[1] "-b" is not an extra or group name`,
+			`4:26: python.extras[2] "A" is listed twice (first at python.extras[0])`,
+		}},
+		{"project enum", withApp("python: {project: editable}\n", ""), []string{
+			`4:19: python.project "editable" is not supported; allowed: auto, install, copy`,
+		}},
+		{"runtime packages", withApp("", "  runtimePackages: [libpq5, \"libpq5=1.0\", \"-x\", libpq5]\n"), []string{
+			`6:29: app.runtimePackages[1] "libpq5=1.0" is not a Debian package name`,
+			`6:43: app.runtimePackages[2] "-x" is not a Debian package name`,
+			`6:49: app.runtimePackages[3] "libpq5" is listed twice (first at app.runtimePackages[0])`,
+		}},
+		{"runtime packages with chainguard", withApp("runtime: chainguard\n", "  runtimePackages: [libpq5]\n"), []string{
+			`7:20: app.runtimePackages needs a Debian-based runtime`,
+		}},
+		{"healthcheck empty", withApp("", "  healthcheck: {interval: 5s}\n"), []string{
+			`6:3: app.healthcheck needs http (a path, e.g. http: /healthz) or command`,
+		}},
+		{"healthcheck both", withApp("", "  ports: [80]\n  healthcheck: {http: /h, command: [x]}\n"), []string{
+			`7:36: app.healthcheck: give http or command, not both`,
+		}},
+		{"healthcheck bad values", withApp("", "  healthcheck: {http: \"a b\", interval: 5 s, timeout: 0s, retries: 0}\n"), []string{
+			`6:23: app.healthcheck.http "a b" must be a URL path starting with /`,
+			`6:40: app.healthcheck.interval "5 s" is not a duration`,
+			`6:54: app.healthcheck.timeout must be at least 1ms`,
+			`6:67: app.healthcheck.retries: 0 is out of range; allowed: 1-100`,
+		}},
+		{"healthcheck http without port", withApp("", "  healthcheck: {http: /healthz}\n"), []string{
+			`6:23: app.healthcheck.http needs a port: set app.healthcheck.port or app.ports`,
+		}},
+		{"healthcheck port not int", withApp("", "  healthcheck: {http: /h, port: \"80\"}\n"), []string{
+			`6:33: app.healthcheck.port must be a whole number (1-65535), got the string "80"`,
+		}},
+		{"verify enum", withApp("policy: {verify: false}\n", ""), []string{
+			`4:18: policy.verify must be a string, got the boolean false; quote it: "false"`,
 		}},
 		{"apt with chainguard", withApp("runtime: chainguard\nbuild: {aptPackages: [gcc]}\n", ""), []string{
 			`5:22: build.aptPackages needs runtime distroless: the chainguard (Wolfi) builder installs packages with apk, not apt`,

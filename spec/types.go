@@ -23,6 +23,22 @@ const (
 	DefaultPythonVersion = "3.13"
 	DefaultRequirements  = "requirements.txt"
 	DefaultWorkdir       = "/app"
+	DefaultProject       = ProjectAuto
+	DefaultVerify        = VerifyError
+)
+
+// python.project values.
+const (
+	ProjectAuto    = "auto"
+	ProjectInstall = "install"
+	ProjectCopy    = "copy"
+)
+
+// policy.verify values.
+const (
+	VerifyError = "error"
+	VerifyWarn  = "warn"
+	VerifyOff   = "off"
 )
 
 // PythonVersions are the minor versions that have a matched distroless pair.
@@ -51,22 +67,32 @@ type Spec struct {
 
 // Python configures the Python toolchain and the dependency install.
 type Python struct {
-	Version string `json:"version,omitempty" yaml:"version" doc:"Python minor version (3.13 default, 3.11); selects a matched builder/runtime pair. Not allowed with runtime chainguard, whose free tier serves only latest."`
-	// Requirements is the requirements file, relative to the context. Empty
-	// after parsing means "requirements.txt when present" (RequirementsSet false).
-	Requirements    string `json:"requirements,omitempty" yaml:"requirements" doc:"Requirements file relative to the context; default requirements.txt when present."`
-	RequirementsSet bool   `json:"-" yaml:"-"`
-	IndexURL        string `json:"indexUrl,omitempty" yaml:"indexUrl" doc:"Package index URL (PEP 503). A URL with credentials is rejected: use indexUrlSecret."`
-	IndexURLSecret  string `json:"indexUrlSecret,omitempty" yaml:"indexUrlSecret" doc:"BuildKit secret id whose value becomes PIP_INDEX_URL for the install step only."`
+	Version string `json:"version,omitempty" yaml:"version" doc:"Python minor version (3.13 default, 3.11); selects a matched builder/runtime pair. With runtime chainguard it must equal the minor that the latest tag carries (checked against the images)."`
+	// Dependencies names the dependency source, relative to the context:
+	// a requirements file, pyproject.toml, uv.lock, poetry.lock or
+	// pylock.toml. Empty means "detect" (see package pydeps).
+	Dependencies string `json:"dependencies,omitempty" yaml:"dependencies" doc:"Dependency source relative to the context: a requirements file (*.txt), pyproject.toml, uv.lock, poetry.lock or pylock.toml; default: detected (a lock file, then requirements.txt, then pyproject.toml)."`
+	// Requirements is the older name of Dependencies for requirements files;
+	// both are accepted, not together.
+	Requirements   string   `json:"requirements,omitempty" yaml:"requirements" doc:"Requirements file relative to the context (same as dependencies, for a requirements file)."`
+	Extras         []string `json:"extras,omitempty" yaml:"extras" doc:"Optional dependency groups of the project (pyproject optional-dependencies / Poetry extras) to install."`
+	Groups         []string `json:"groups,omitempty" yaml:"groups" doc:"Dependency groups (PEP 735 / Poetry groups / uv dev groups) to install besides the main dependencies."`
+	Project        string   `json:"project,omitempty" yaml:"project" doc:"What to do with a pyproject.toml project: auto (default: install it when it declares a build-system and is not marked as an application), install, or copy (the sources are copied, not installed)."`
+	IndexURL       string   `json:"indexUrl,omitempty" yaml:"indexUrl" doc:"Package index URL (PEP 503). A URL with credentials is rejected: use indexUrlSecret."`
+	IndexURLSecret string   `json:"indexUrlSecret,omitempty" yaml:"indexUrlSecret" doc:"BuildKit secret id whose value becomes PIP_INDEX_URL for the install step only."`
 }
 
-// RequirementsFile is the requirements file to look for in the context:
-// the one the spec names, or requirements.txt (used only when present).
-func (p Python) RequirementsFile() string {
-	if p.RequirementsSet {
-		return p.Requirements
+// DependencyFile is the dependency source the spec names (python.dependencies
+// or python.requirements) and the field that named it; "" when the spec
+// leaves it to detection.
+func (p Python) DependencyFile() (file, field string) {
+	switch {
+	case p.Dependencies != "":
+		return p.Dependencies, "python.dependencies"
+	case p.Requirements != "":
+		return p.Requirements, "python.requirements"
 	}
-	return DefaultRequirements
+	return "", ""
 }
 
 // Build configures the builder stage.
@@ -85,7 +111,26 @@ type App struct {
 	Env        []EnvVar `json:"env,omitempty" yaml:"env" doc:"Runtime environment (a mapping of NAME: value)."`
 	Ports      []int    `json:"ports,omitempty" yaml:"ports" doc:"TCP ports the app listens on (1-65535)."`
 	Labels     []Label  `json:"labels,omitempty" yaml:"labels" doc:"Image labels (a mapping of key: value)."`
+	// RuntimePackages are Debian packages unpacked into a Debian-based
+	// runtime (without apt, dpkg or maintainer scripts in the image).
+	RuntimePackages []string    `json:"runtimePackages,omitempty" yaml:"runtimePackages" doc:"Debian packages added to the runtime image from its own release (e.g. libpq5), with their dependencies, without apt or dpkg in the image."`
+	Healthcheck     Healthcheck `json:"healthcheck,omitempty" yaml:"healthcheck" doc:"Exec-form HEALTHCHECK that needs no shell: an HTTP GET by the runtime's interpreter, or a command."`
 }
+
+// Healthcheck becomes the image's exec-form HEALTHCHECK: an HTTP GET made
+// by the runtime's own interpreter (no shell, no curl), or a command.
+type Healthcheck struct {
+	HTTP        string   `json:"http,omitempty" yaml:"http" doc:"Path of an HTTP GET on 127.0.0.1 (e.g. /healthz); healthy on a 2xx or 3xx answer."`
+	Port        int      `json:"port,omitempty" yaml:"port" doc:"Port for http; default the first of app.ports."`
+	Command     []string `json:"command,omitempty" yaml:"command" doc:"Exec-form command instead of http (healthy when it exits 0)."`
+	Interval    string   `json:"interval,omitempty" yaml:"interval" doc:"Time between checks, e.g. 30s (default 30s)."`
+	Timeout     string   `json:"timeout,omitempty" yaml:"timeout" doc:"Time one check may take, e.g. 5s (default 5s)."`
+	StartPeriod string   `json:"startPeriod,omitempty" yaml:"startPeriod" doc:"Grace period after start during which failures do not count, e.g. 10s (default 0s)."`
+	Retries     int      `json:"retries,omitempty" yaml:"retries" doc:"Consecutive failures before unhealthy (default 3)."`
+}
+
+// Set reports whether the spec asks for a healthcheck.
+func (h Healthcheck) Set() bool { return h.HTTP != "" || len(h.Command) > 0 }
 
 // Base overrides the default builder/runtime pair.
 type Base struct {
@@ -96,6 +141,9 @@ type Base struct {
 // Policy configures how strict the build is.
 type Policy struct {
 	Strict bool `json:"strict,omitempty" yaml:"strict" doc:"When true, every check warning fails the build."`
+	// Verify is how the start-up verification of the built image counts:
+	// error (default), warn, or off.
+	Verify string `json:"verify,omitempty" yaml:"verify" doc:"Start-up verification of the built image (entrypoint resolves, shared libraries found, modules import, interpreters agree): error (default: a failure fails the build), warn, or off."`
 }
 
 // EnvVar is one environment variable, in file order.

@@ -4,11 +4,20 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/moby/patternmatcher"
+)
+
+var (
+	chainguardVersionRe = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
+	// dependencyFileRe is what python.dependencies may name (by base name).
+	dependencyFileRe = regexp.MustCompile(`^([^/]+\.txt|pyproject\.toml|uv\.lock|poetry\.lock|pylock\.toml|pylock\.[^/.]+\.toml)$`)
+	nameSepRe        = regexp.MustCompile(`[-_.]+`)
 )
 
 // applyDefaults is the one place defaults are set. It runs before
@@ -26,9 +35,14 @@ func applyDefaults(s *Spec, p *parser) {
 	if s.App.Workdir == "" {
 		s.App.Workdir = DefaultWorkdir
 	}
-	// Requirements stays empty when unwritten: the frontend decides from the
-	// context whether requirements.txt exists.
-	_, s.Python.RequirementsSet = p.pos["python.requirements"]
+	if s.Python.Project == "" {
+		s.Python.Project = DefaultProject
+	}
+	if s.Policy.Verify == "" {
+		s.Policy.Verify = DefaultVerify
+	}
+	// The dependency source stays empty when unwritten: the frontend detects
+	// it from the context (package pydeps).
 }
 
 func (p *parser) written(field string) bool {
@@ -140,7 +154,11 @@ func (p *parser) validatePython(s *Spec) {
 	py := s.Python
 	if p.written("python.version") {
 		if s.Runtime == RuntimeChainguard {
-			p.fail("python.version", "python.version is not allowed with runtime chainguard: the public Chainguard catalog serves only the latest tag; to pin a version, name the images with base.builder and base.runtime")
+			// Chainguard's free tier has only latest: the version is not a
+			// choice but an expectation, checked against the images.
+			if !chainguardVersionRe.MatchString(py.Version) {
+				p.fail("python.version", "python.version %q is not a Python 3 minor version, e.g. \"3.13\"", truncate(py.Version, 20))
+			}
 		} else if s.Runtime == RuntimeDistroless {
 			p.enum("python.version", py.Version)
 		}
@@ -148,6 +166,38 @@ func (p *parser) validatePython(s *Spec) {
 	if p.written("python.requirements") {
 		p.relPath("python.requirements", py.Requirements, pathFile)
 	}
+	if p.written("python.dependencies") {
+		p.relPath("python.dependencies", py.Dependencies, pathFile)
+		if !p.failed["python.dependencies"] && !dependencyFileRe.MatchString(path.Base(py.Dependencies)) {
+			p.fail("python.dependencies", "python.dependencies %q is not a dependency file distill reads; allowed: a requirements file (*.txt), pyproject.toml, uv.lock, poetry.lock, pylock.toml or pylock.<name>.toml", truncate(py.Dependencies, 60))
+		}
+	}
+	if p.written("python.dependencies") && p.written("python.requirements") {
+		p.fail("python.requirements", "python.requirements and python.dependencies both name the dependency source; keep python.dependencies")
+	}
+	for _, f := range []string{"python.extras", "python.groups"} {
+		var items []string
+		if f == "python.extras" {
+			items = py.Extras
+		} else {
+			items = py.Groups
+		}
+		seen := map[string]int{}
+		for i, x := range items {
+			fi := indexPath(f, i)
+			if !extraNameRe.MatchString(x) {
+				p.fail(fi, "%s[%d] %q is not an extra or group name: letters, digits, '.', '_' and '-', starting and ending with a letter or digit", f, i, truncate(x, 60))
+				continue
+			}
+			n := normalizeName(x)
+			if first, dup := seen[n]; dup {
+				p.fail(fi, "%s[%d] %q is listed twice (first at %s[%d])", f, i, truncate(x, 60), f, first)
+				continue
+			}
+			seen[n] = i
+		}
+	}
+	p.enum("python.project", py.Project)
 	if p.written("python.indexUrl") {
 		if msg := checkIndexURL(py.IndexURL); msg != "" {
 			p.fail("python.indexUrl", "python.indexUrl %s", msg)
@@ -260,7 +310,7 @@ func (p *parser) validateBuild(s *Spec) {
 			p.fail(indexPath("build.aptPackages", i), "build.aptPackages[%d] %q is not a Debian package: write name or name=version (name: lowercase letters, digits, '+', '-', '.'; version starts with a digit)", i, truncate(pkg, 60))
 		}
 	}
-	if len(b.AptPackages) > 0 && s.Runtime == RuntimeChainguard {
+	if len(b.AptPackages) > 0 && s.Runtime == RuntimeChainguard && s.Base.Builder == "" {
 		p.fail("build.aptPackages", "build.aptPackages needs runtime distroless: the chainguard (Wolfi) builder installs packages with apk, not apt")
 	}
 	p.env("build.env", b.Env)
@@ -307,6 +357,23 @@ func (p *parser) validateApp(s *Spec) {
 		}
 		seen[port] = i
 	}
+	seenPkg := map[string]int{}
+	for i, pkg := range a.RuntimePackages {
+		fi := indexPath("app.runtimePackages", i)
+		if !runtimePackageRe.MatchString(pkg) {
+			p.fail(fi, "app.runtimePackages[%d] %q is not a Debian package name: lowercase letters, digits, '+', '-' and '.', starting with a letter or digit (no version: the runtime's release decides it)", i, truncate(pkg, 60))
+			continue
+		}
+		if first, dup := seenPkg[pkg]; dup {
+			p.fail(fi, "app.runtimePackages[%d] %q is listed twice (first at app.runtimePackages[%d])", i, pkg, first)
+			continue
+		}
+		seenPkg[pkg] = i
+	}
+	if len(a.RuntimePackages) > 0 && s.Runtime == RuntimeChainguard {
+		p.fail("app.runtimePackages", "app.runtimePackages needs a Debian-based runtime (distroless, or a base.runtime whose /etc/os-release is Debian): Chainguard images are Wolfi and have no Debian packages; use a Chainguard image that already carries the library, or runtime: distroless")
+	}
+	p.validateHealthcheck(s)
 	for _, l := range a.Labels {
 		f := "app.labels." + l.Key
 		if !labelKeyRe.MatchString(l.Key) {
@@ -316,6 +383,60 @@ func (p *parser) validateApp(s *Spec) {
 			p.fail(f, "label %s contains a NUL byte", truncate(l.Key, 60))
 		}
 	}
+}
+
+func (p *parser) validateHealthcheck(s *Spec) {
+	h := s.App.Healthcheck
+	const f = "app.healthcheck"
+	if !p.written(f) {
+		return
+	}
+	switch {
+	case h.HTTP != "" && len(h.Command) > 0:
+		p.fail(f+".command", "app.healthcheck: give http or command, not both")
+	case !h.Set() && !p.failed[f+".http"] && !p.failed[f+".command"]:
+		p.failKey(f, "app.healthcheck needs http (a path, e.g. http: /healthz) or command (exec form, e.g. command: [python, -m, app.health])")
+	}
+	if p.written(f+".http") && !httpPathRe.MatchString(h.HTTP) {
+		p.fail(f+".http", "app.healthcheck.http %q must be a URL path starting with / (printable ASCII, no spaces), e.g. /healthz", truncate(h.HTTP, 60))
+	}
+	if p.written(f + ".command") {
+		p.argv(f+".command", h.Command, rules[f+".command"].example)
+	}
+	if h.HTTP != "" && h.Port == 0 && len(s.App.Ports) == 0 && !p.failed[f+".port"] {
+		p.fail(f+".http", "app.healthcheck.http needs a port: set app.healthcheck.port or app.ports")
+	}
+	if p.written(f+".port") && !p.written(f+".http") && !p.failed[f+".port"] {
+		p.fail(f+".port", "app.healthcheck.port applies to http checks only")
+	}
+	for _, k := range []string{"interval", "timeout", "startPeriod"} {
+		fk := f + "." + k
+		if !p.written(fk) || p.failed[fk] {
+			continue
+		}
+		var v string
+		switch k {
+		case "interval":
+			v = h.Interval
+		case "timeout":
+			v = h.Timeout
+		default:
+			v = h.StartPeriod
+		}
+		d, err := time.ParseDuration(v)
+		switch {
+		case !durationRe.MatchString(v) || err != nil:
+			p.fail(fk, "app.healthcheck.%s %q is not a duration; write whole units like 30s, 1m30s or 500ms", k, truncate(v, 40))
+		case k != "startPeriod" && d < time.Millisecond:
+			p.fail(fk, "app.healthcheck.%s must be at least 1ms", k)
+		}
+	}
+}
+
+// normalizeName is PEP 503/685 name normalization (runs of -_. become -,
+// lowercase), used to compare extras and groups.
+func normalizeName(s string) string {
+	return strings.ToLower(nameSepRe.ReplaceAllString(s, "-"))
 }
 
 // argv checks an exec-form command. Elements are passed verbatim as argv,
