@@ -1,0 +1,106 @@
+package pydeps
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Error is a problem with an input file, located by line and column (both
+// 1-based; 0 when the problem is about the file as a whole).
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.File == "":
+		return e.Msg
+	case e.Line <= 0:
+		return e.File + ": " + e.Msg
+	case e.Column <= 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// Errors is several *Error found in one pass, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unwrap lets errors.As find each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// maxErrors bounds how many errors one parse collects before it stops.
+const maxErrors = 20
+
+// Pos is a line and column in a file (1-based).
+type Pos struct {
+	Line   int
+	Column int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// errorList collects errors in one file.
+type errorList struct {
+	file string
+	errs Errors
+}
+
+func (l *errorList) add(p Pos, format string, args ...any) {
+	if len(l.errs) >= maxErrors {
+		return
+	}
+	l.errs = append(l.errs, &Error{File: l.file, Line: p.Line, Column: p.Column, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *errorList) full() bool { return len(l.errs) >= maxErrors }
+
+// err returns nil, the single *Error, or Errors sorted by position.
+func (l *errorList) err() error {
+	switch len(l.errs) {
+	case 0:
+		return nil
+	case 1:
+		return l.errs[0]
+	}
+	sort.SliceStable(l.errs, func(i, j int) bool {
+		a, b := l.errs[i], l.errs[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return l.errs
+}
+
+func errAt(file string, p Pos, format string, args ...any) *Error {
+	return &Error{File: file, Line: p.Line, Column: p.Column, Msg: fmt.Sprintf(format, args...)}
+}
+
+// firstError returns the first *Error in err, if any.
+func firstError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
