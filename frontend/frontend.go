@@ -111,7 +111,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		out, err := llb.Build(s, pair, bases, llb.Options{
 			Context:         *buildCtx,
 			Platform:        p,
-			Requirements:    reqPath,
+			Deps:            llb.Dependencies{RequirementsPath: reqPath, Field: depField(s), Describe: reqPath},
 			CacheNamespace:  cacheNamespace(bc.CacheIDNamespace),
 			SourceMap:       src.SourceMap,
 			SourceDateEpoch: epoch,
@@ -239,7 +239,10 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pai
 // requirements decides the requirements file: the spec's, which must exist,
 // or requirements.txt when the context has one.
 func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, []byte, error) {
-	want := s.Python.RequirementsFile()
+	want, field := s.Python.DependencyFile()
+	if want == "" {
+		want = spec.DefaultRequirements
+	}
 	st, err := bc.MainContext(ctx, bkllb.FollowPaths([]string{want}), dockerui.WithInternalName("load "+want))
 	if err != nil {
 		return "", nil, err
@@ -251,7 +254,7 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 	stat, err := ref.StatFile(ctx, client.StatRequest{Path: path.Clean(want)})
 	switch {
 	case err == nil && stat.IsDir():
-		return "", nil, specError(s.ErrorAt("python.requirements", "python.requirements %q is a directory; name a requirements file", want), src)
+		return "", nil, specError(s.ErrorAt(field, "%s %q is a directory; name a requirements file", field, want), src)
 	case err == nil:
 		// the content feeds the requirement checks (pins, hashes); the
 		// install step reads the file through its own mount
@@ -260,8 +263,8 @@ func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *
 			return "", nil, err
 		}
 		return want, dt, nil
-	case s.Python.RequirementsSet:
-		return "", nil, specError(s.ErrorAt("python.requirements", "python.requirements %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", want), src)
+	case field != "":
+		return "", nil, specError(s.ErrorAt(field, "%s %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", field, want), src)
 	default:
 		return "", nil, nil
 	}
@@ -329,4 +332,9 @@ func lineRange(line, col int) *pb.Range {
 		line = 1
 	}
 	return &pb.Range{Start: &pb.Position{Line: int32(line), Character: int32(max(col-1, 0))}, End: &pb.Position{Line: int32(line)}}
+}
+
+func depField(s *spec.Spec) string {
+	_, f := s.Python.DependencyFile()
+	return f
 }

@@ -32,9 +32,9 @@ func BenchmarkSpecToLLB(b *testing.B) {
 				Runtime: Image{Ref: "gcr.io/distroless/python3-debian13:nonroot", Digest: runtimeDigest},
 			}
 			opt := Options{
-				Context:      llb.Local("context", llb.SharedKeyHint("context")),
-				Platform:     amd64,
-				Requirements: tc.requirements,
+				Context:  llb.Local("context", llb.SharedKeyHint("context")),
+				Platform: amd64,
+				Deps:     Dependencies{RequirementsPath: tc.requirements},
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -43,7 +43,7 @@ func FuzzBuild(f *testing.F) {
 		}
 		req := ""
 		switch {
-		case s.Python.RequirementsSet:
+		case s.Python.Requirements != "":
 			req = s.Python.Requirements
 		case len(data)%2 == 0:
 			// the frontend's default when the context has the file
@@ -80,7 +80,7 @@ func fuzzGenerate(t *testing.T, s *spec.Spec, data []byte, req string) ([]byte, 
 	res, err := Build(s, pair, bases, Options{
 		Context:         llb.Local("context"),
 		Platform:        amd64,
-		Requirements:    req,
+		Deps:            Dependencies{RequirementsPath: req},
 		CacheNamespace:  "ns/",
 		SourceMap:       llb.NewSourceMap(nil, "distill.yaml", "yaml", data),
 		SourceDateEpoch: &epoch,

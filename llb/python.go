@@ -31,8 +31,41 @@ const (
 	RuntimeUser = "65532:65532"
 
 	requirementsMount = "/run/distill/requirements"
-	pipCacheDir       = BuildHome + "/.cache/pip"
+	// ContextMount is where the dependency install sees the context paths
+	// it needs besides the manifest (path dependencies of a lock).
+	ContextMount = "/run/distill/context"
+	pipCacheDir  = BuildHome + "/.cache/pip"
 )
+
+// Dependencies is what the dependency install step gets. The frontend
+// fills it from the dependency source (a requirements file, pyproject.toml
+// or a lock); package llb only turns it into steps.
+type Dependencies struct {
+	// RequirementsPath is a requirements file in the context that pip reads
+	// as it is; empty when Generated is used or there are no dependencies.
+	RequirementsPath string
+	// Generated is a requirements file made from a pyproject.toml or a lock
+	// (for a lock: exact versions with hashes). Being the step's only input
+	// besides LocalPaths, a code change cannot invalidate the install.
+	Generated []byte
+	// PipArgs are added to pip install (--require-hashes --no-deps for a lock).
+	PipArgs []string
+	// LocalPaths are context paths the install needs (path dependencies of
+	// a lock), mounted under ContextMount.
+	LocalPaths []string
+	// Field is the spec field that named the source ("" when detected), so
+	// a failing install points at it.
+	Field string
+	// Describe is the source as the progress line shows it, e.g.
+	// "uv.lock (14 packages, hashes enforced)".
+	Describe string
+	// Project, when set, is the name of the pyproject.toml project that is
+	// installed into the venv (without its dependencies) after the app copy.
+	Project string
+}
+
+// any reports whether there is a dependency install at all.
+func (d Dependencies) any() bool { return d.RequirementsPath != "" || d.Generated != nil }
 
 // DefaultExcludes are left out of the build context even when there is no
 // .dockerignore: secrets and VCS data that a `COPY . .` would otherwise ship.
@@ -82,9 +115,9 @@ type Options struct {
 	Context llb.State
 	// Platform is the target platform.
 	Platform ocispecs.Platform
-	// Requirements is the requirements file's path in the context, or ""
-	// when the app has none (the frontend decides the default).
-	Requirements string
+	// Deps is the dependency install the frontend planned from the spec and
+	// the context (package pydeps); its zero value installs nothing.
+	Deps Dependencies
 	// CacheNamespace prefixes cache mount ids (BUILDKIT_CACHE_MOUNT_NS), so
 	// tenants of one engine do not share caches unless they want to.
 	CacheNamespace string
@@ -134,6 +167,11 @@ type builder struct {
 	bases Bases
 	opt   Options
 	step  int
+	// depsState is the builder after the dependency install and its
+	// finalize; its venv is the image's venv layer unless build commands
+	// may have changed it. appState is the builder right after the app
+	// copy, the base of the project layer's diff.
+	depsState, appState llb.State
 }
 
 func (b *builder) workdir() string {
@@ -232,13 +270,18 @@ func (b *builder) builderStage() llb.State {
 		withConstraints(b.constraints("builder", "python.version", "create venv %s for %s", VenvDir, b.pair.RuntimePython)),
 	).Root()
 
-	if b.opt.Requirements != "" {
+	if b.opt.Deps.any() {
 		st = b.pipInstall(st)
 		// before the app is copied in: a code change leaves this step cached
 		st = b.finalize(st, "", "compile the venv's bytecode, drop packaging tools and write bits", "venv")
 	}
+	b.depsState = st
 
 	st = b.copyApp(st)
+	if b.opt.Deps.Project != "" {
+		b.appState = st
+		st = b.installProject(st)
+	}
 
 	venvPath := VenvDir + "/bin:" + envValue(b.bases.Builder.Config.Config.Env, "PATH", defaultPath)
 	for i, argv := range s.Build.Commands {
@@ -259,6 +302,9 @@ func (b *builder) builderStage() llb.State {
 		// build commands run as the venv's owner and may have changed it
 		return b.finalize(st, "", "compile bytecode of the venv and "+wd+", drop write bits", "venv", wd)
 	}
+	if b.opt.Deps.Project != "" {
+		return b.finalize(st, "python.project", "compile bytecode of the project "+b.opt.Deps.Project+" and "+wd+", drop write bits", "project="+b.opt.Deps.Project, wd)
+	}
 	return b.finalize(st, "", "compile bytecode of "+wd+", drop write bits", wd)
 }
 
@@ -271,35 +317,79 @@ func (b *builder) finalize(st llb.State, field, what string, targets ...string) 
 	).Root()
 }
 
-// pipInstall mounts only the requirements file (manifest-first: an app code
-// change leaves this step's inputs untouched, so it stays cached) and
+// pipInstall mounts only the dependency manifest (manifest-first: an app
+// code change leaves this step's inputs untouched, so it stays cached) and
 // installs into the venv with the builder's pip. It is the only step besides
-// apt with network access.
+// apt and the project install with network access.
 func (b *builder) pipInstall(st llb.State) llb.State {
-	s := b.s
-	// A requirements file that is a symlink (requirements.txt ->
-	// requirements/prod.txt) is resolved, or the mount would hold a link
-	// that dangles. BuildKit resolves it inside the context root, so a link
-	// pointing out of the context (to /etc/passwd) names a path in the
-	// context, never a file of the build host.
-	req := llb.Scratch().File(
-		llb.Copy(b.opt.Context, cleanContextPath(b.opt.Requirements), "/requirements.txt", &llb.CopyInfo{FollowSymlinks: true}),
-		b.constraints("builder", "python.requirements", "copy %s", b.opt.Requirements)...,
-	)
-	args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
-		"--no-compile", "--no-warn-script-location", "--progress-bar", "off",
-		"-r", requirementsMount + "/requirements.txt"}
-	if s.Python.IndexURL != "" {
-		args = append(args, "--index-url", s.Python.IndexURL)
-		if host, ok := plainHTTPHost(s.Python.IndexURL); ok {
-			// pip ignores a plain-http index unless it is trusted; the spec
-			// asked for this URL explicitly and the check rule flags it.
-			args = append(args, "--trusted-host", host)
-		}
+	d := b.opt.Deps
+	var req llb.State
+	if d.Generated != nil {
+		req = llb.Scratch().File(
+			llb.Mkfile("/requirements.txt", 0o644, d.Generated, llb.WithCreatedTime(epochOrZero(b.opt.SourceDateEpoch))),
+			b.constraints("builder", d.Field, "requirements from %s", d.Describe)...,
+		)
+	} else {
+		// A requirements file that is a symlink (requirements.txt ->
+		// requirements/prod.txt) is resolved, or the mount would hold a link
+		// that dangles. BuildKit resolves it inside the context root, so a
+		// link pointing out of the context (to /etc/passwd) names a path in
+		// the context, never a file of the build host.
+		req = llb.Scratch().File(
+			llb.Copy(b.opt.Context, cleanContextPath(d.RequirementsPath), "/requirements.txt", &llb.CopyInfo{FollowSymlinks: true}),
+			b.constraints("builder", d.Field, "copy %s", d.RequirementsPath)...,
+		)
 	}
+	args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
+		"--no-compile", "--no-warn-script-location", "--progress-bar", "off"}
+	args = append(args, d.PipArgs...)
+	args = append(args, "-r", requirementsMount+"/requirements.txt")
+	args = append(args, b.indexArgs()...)
 	opts := []llb.RunOption{
 		llb.Args(args),
 		llb.AddMount(requirementsMount, req, llb.Readonly),
+	}
+	if len(d.LocalPaths) > 0 {
+		// path dependencies of a lock: only those paths, so other code
+		// changes still leave the install cached
+		var fa *llb.FileAction
+		for _, p := range d.LocalPaths {
+			src := cleanContextPath(p)
+			ci := &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, AllowWildcard: false, ExcludePatterns: DefaultExcludes}
+			if fa == nil {
+				fa = llb.Copy(b.opt.Context, src, src, ci)
+			} else {
+				fa = fa.Copy(b.opt.Context, src, src, ci)
+			}
+		}
+		local := llb.Scratch().File(fa, b.constraints("builder", d.Field, "copy path dependencies %s", strings.Join(d.LocalPaths, " "))...)
+		opts = append(opts, llb.AddMount(ContextMount, local, llb.Readonly))
+	}
+	opts = append(opts, b.pipEnv()...)
+	opts = append(opts, withConstraints(b.constraints("builder", d.Field, "pip install %s", d.Describe)))
+	return st.Run(opts...).Root()
+}
+
+// indexArgs points pip at the spec's index.
+func (b *builder) indexArgs() []string {
+	s := b.s
+	if s.Python.IndexURL == "" {
+		return nil
+	}
+	args := []string{"--index-url", s.Python.IndexURL}
+	if host, ok := plainHTTPHost(s.Python.IndexURL); ok {
+		// pip ignores a plain-http index unless it is trusted; the spec
+		// asked for this URL explicitly and the check rule flags it.
+		args = append(args, "--trusted-host", host)
+	}
+	return args
+}
+
+// pipEnv is what every pip step with network gets: the pip cache in a
+// cache mount owned by the build user, loopback trusted, and the index
+// secret as an environment variable of this step only.
+func (b *builder) pipEnv() []llb.RunOption {
+	opts := []llb.RunOption{
 		llb.AddMount(pipCacheDir, cacheDirOwnedBy(BuildUID, BuildGID), llb.SourcePath("/cache"),
 			llb.AsPersistentCacheDir(b.cacheID("pip"), llb.CacheMountShared)),
 		llb.AddEnv("PIP_CACHE_DIR", pipCacheDir),
@@ -307,15 +397,35 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 		// this host (a local devpi or proxy) is as safe as https.
 		llb.AddEnv("PIP_TRUSTED_HOST", "localhost 127.0.0.1"),
 	}
-	if s.Python.IndexURLSecret != "" {
-		opts = append(opts, llb.AddSecret("PIP_INDEX_URL", llb.SecretID(s.Python.IndexURLSecret), llb.SecretAsEnv(true)))
+	if s := b.s.Python.IndexURLSecret; s != "" {
+		opts = append(opts, llb.AddSecret("PIP_INDEX_URL", llb.SecretID(s), llb.SecretAsEnv(true)))
 	}
-	field := "python.requirements"
-	if !s.Python.RequirementsSet {
-		field = ""
+	return opts
+}
+
+// installProject installs the app directory as a Python project (its
+// pyproject.toml declares a build backend) into the venv, non-editable and
+// without dependencies: those came from the dependency step. The build
+// backend comes from the index (pip's build isolation), so this step has
+// network. The sources are built from a copy on a tmpfs, so no build/ or
+// *.egg-info directory lands in the app.
+func (b *builder) installProject(st llb.State) llb.State {
+	args := []string{"python3", "-c", projectScript, VenvDir, b.workdir(), "/tmp/distill-project"}
+	args = append(args, b.indexArgs()...)
+	opts := []llb.RunOption{
+		llb.Args(args),
+		llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
 	}
-	opts = append(opts, withConstraints(b.constraints("builder", field, "pip install -r %s", b.opt.Requirements)))
+	opts = append(opts, b.pipEnv()...)
+	opts = append(opts, withConstraints(b.constraints("builder", "python.project", "install project %s into %s (no dependencies)", b.opt.Deps.Project, VenvDir)))
 	return st.Run(opts...).Root()
+}
+
+func epochOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Unix(0, 0).UTC()
+	}
+	return *t
 }
 
 // copyApp copies the app into the builder's working directory, owned by
@@ -357,15 +467,31 @@ func (b *builder) runtimeStage(bst llb.State) llb.State {
 	copyInfo := func() *llb.CopyInfo {
 		return &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true, ChownOpt: root, CreatedTime: b.opt.SourceDateEpoch}
 	}
-	venv := llb.Scratch().File(
-		llb.Copy(bst, VenvDir, VenvDir, copyInfo()),
+	// The venv layer holds the dependencies only, so a code change leaves
+	// it unchanged; the project's own files are a layer of their own, the
+	// difference the project install made. Build commands may write to the
+	// venv, so with them the venv comes from the last builder state.
+	layers := []llb.State{base}
+	venvFrom := b.depsState
+	if len(b.s.Build.Commands) > 0 || !b.opt.Deps.any() {
+		venvFrom = bst
+	}
+	layers = append(layers, llb.Scratch().File(
+		llb.Copy(venvFrom, VenvDir, VenvDir, copyInfo()),
 		b.constraints("runtime", "", "copy venv %s (owned by root)", VenvDir)...,
-	)
-	app := llb.Scratch().File(
+	))
+	if b.opt.Deps.Project != "" && len(b.s.Build.Commands) == 0 {
+		diff := llb.Diff(b.appState, bst, llb.WithCustomName("[runtime] files of project "+b.opt.Deps.Project))
+		layers = append(layers, llb.Scratch().File(
+			llb.Copy(diff, VenvDir, VenvDir, copyInfo()),
+			b.constraints("runtime", "python.project", "copy project %s (owned by root)", b.opt.Deps.Project)...,
+		))
+	}
+	layers = append(layers, llb.Scratch().File(
 		llb.Copy(bst, wd, wd, copyInfo()),
 		b.constraints("runtime", "app.entrypoint", "copy app %s (owned by root)", wd)...,
-	)
-	return llb.Merge([]llb.State{base, venv, app}, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image"))
+	))
+	return llb.Merge(layers, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image"))
 }
 
 // cacheDirOwnedBy is the initial content of a cache mount: a directory owned

@@ -68,7 +68,7 @@ func build(t *testing.T, s *spec.Spec, requirements string) (*Result, *decoded) 
 		}},
 	}
 	res, err := Build(s, pair, bases, Options{
-		Context: llb.Local("context"), Platform: amd64, Requirements: requirements, CacheNamespace: "ns/",
+		Context: llb.Local("context"), Platform: amd64, Deps: Dependencies{RequirementsPath: requirements, Field: field(s)}, CacheNamespace: "ns/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -448,4 +448,11 @@ func TestVenvFinalizedBeforeApp(t *testing.T) {
 		}
 		walk(venvStep)
 	}
+}
+
+// field is the spec field that named the requirements file, as the frontend
+// passes it.
+func field(s *spec.Spec) string {
+	_, f := s.Python.DependencyFile()
+	return f
 }

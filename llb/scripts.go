@@ -51,15 +51,38 @@ venv, targets = sys.argv[1], sys.argv[2:]
 compile = [venv + "/bin/python", "-m", "compileall", "-q", "-f", "--invalidation-mode", "unchecked-hash"]
 
 def drop_write_bits(top):
-    for root, dirs, files in os.walk(top):
+    for root, dirs, files in os.walk(top) if os.path.isdir(top) else [(os.path.dirname(top), [], [os.path.basename(top)])]:
         for name in [root] + [os.path.join(root, f) for f in files]:
             if not os.path.islink(name):
                 mode = os.lstat(name).st_mode
                 if mode & 0o022:
                     os.chmod(name, mode & ~0o022 & 0o7777)
 
+def project_files(name):
+    # the files pip recorded for the project (its RECORD), so only they are
+    # compiled: recompiling the whole venv would cost every code change
+    norm = lambda n: n.replace("-", "_").replace(".", "_").lower()
+    for rec in glob.glob(venv + "/lib/python3*/site-packages/*.dist-info/RECORD"):
+        dist = os.path.basename(os.path.dirname(rec)).rsplit("-", 1)[0]
+        if norm(dist) == norm(name):
+            site = os.path.dirname(os.path.dirname(rec))
+            with open(rec, encoding="utf-8") as fh:
+                paths = [line.rsplit(",", 2)[0] for line in fh.read().splitlines() if line]
+            return [os.path.normpath(os.path.join(site, p)) for p in paths]
+    sys.exit("project %s is not installed in %s (no dist-info RECORD)" % (name, venv))
+
 for target in targets:
-    if target == "venv":
+    if target.startswith("project="):
+        files = project_files(target[len("project="):])
+        sources = [f for f in files if f.endswith(".py") and os.path.isfile(f)]
+        if sources:
+            subprocess.run(compile + sources, check=False)
+        for f in sources:
+            files += glob.glob(os.path.join(os.path.dirname(f), "__pycache__", os.path.basename(f)[:-3] + ".*.pyc"))
+        for f in files:
+            if os.path.lexists(f):
+                drop_write_bits(f)
+    elif target == "venv":
         tools = [n for n in ("pip", "setuptools", "wheel") if glob.glob(venv + "/lib/python3*/site-packages/" + n + "-*.dist-info")]
         if tools:
             subprocess.run([sys.executable, "-m", "pip", "--python", venv + "/bin/python", "uninstall", "-y", "-q", *tools], check=True)
@@ -158,4 +181,22 @@ doc = {"spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-D
 with open(out, "w") as fh:
     json.dump(doc, fh, indent=1, sort_keys=True)
 print("sbom: %d OS packages, %d Python distributions" % (len(os_pkgs), len(py_pkgs)))
+`
+
+// projectScript runs as the build user with the network on (pip's build
+// isolation fetches the project's build backend from the index). It copies
+// the app directory to a scratch directory (on a tmpfs), so an in-tree
+// build (setuptools' build/, *.egg-info) never lands in the app, and
+// installs it into the venv non-editable and without dependencies: those
+// came from the dependency step, pinned.
+//
+// argv: VENV APP_DIR SCRATCH [PIP_ARG...]
+const projectScript = `import os, shutil, subprocess, sys
+venv, app, scratch, pip_args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+src = os.path.join(scratch, "src")
+shutil.copytree(app, src, symlinks=True)
+env = dict(os.environ, TMPDIR=scratch)
+subprocess.run([sys.executable, "-m", "pip", "--python", venv + "/bin/python", "install",
+    "--no-deps", "--no-compile", "--no-warn-script-location", "--progress-bar", "off", *pip_args, src],
+    check=True, env=env)
 `

@@ -111,13 +111,16 @@ func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Findi
 // way the frontend does in a build context: the spec's, which must exist,
 // or requirements.txt when present. It returns "" when there is none.
 func localRequirements(dir string, s *spec.Spec) (string, []byte, error) {
-	want := s.Python.RequirementsFile()
+	want, field := s.Python.DependencyFile()
+	if want == "" {
+		want = spec.DefaultRequirements
+	}
 	dt, err := os.ReadFile(filepath.Join(dir, want))
 	switch {
 	case err == nil:
 		return want, dt, nil
-	case s.Python.RequirementsSet:
-		return "", nil, fmt.Errorf("python.requirements %q does not exist in %s", want, dir)
+	case field != "":
+		return "", nil, fmt.Errorf("%s %q does not exist in %s", field, want, dir)
 	default:
 		return "", nil, nil
 	}
@@ -179,7 +182,7 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 	out, err := distillllb.Build(s, pair, distillllb.Bases{
 		Builder: distillllb.Image{Ref: pair.Builder},
 		Runtime: distillllb.Image{Ref: pair.Runtime},
-	}, distillllb.Options{Context: ctxState, Platform: platform, Requirements: req})
+	}, distillllb.Options{Context: ctxState, Platform: platform, Deps: distillllb.Dependencies{RequirementsPath: req, Describe: req}})
 	if err != nil {
 		return nil, err
 	}
