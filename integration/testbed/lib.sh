@@ -29,6 +29,7 @@ CONF=$DISTILL_WORK/conf
 STAMPS=$DISTILL_WORK/stamps
 WHEELS=$DISTILL_WORK/wheels
 IMAGES_SH=$REPO/integration/testbed/images/build.sh
+REALWHEELS_LIST=$REPO/integration/testbed/realwheels.txt
 
 export PATH=$BIN:$PATH
 export DOCKER_CONFIG=$DISTILL_WORK/docker
@@ -204,6 +205,65 @@ setup_tools() {
 	timed "pyindex" logged build-pyindex build_pyindex || rc=1
 	wait "$bxpid" || rc=1
 	[ $rc -eq 0 ] || die "tool build failed (logs in $LOGS)"
+}
+
+# ---------------------------------------------------------------- setup: real wheels
+
+# Real Python wheels (Flask, FastAPI, Django, numpy, the build backends ...)
+# repacked from Debian trixie .debs by integration/cmd/debwheel into $WHEELS,
+# beside pyindex's toy wheels. The list is realwheels.txt; the .debs come
+# through images/lib.sh's private trixie apt directory and .deb pool.
+
+build_debwheel() {
+	(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -o "$BIN/debwheel" ./integration/cmd/debwheel)
+}
+
+# trixie_apt [refresh]: images/lib.sh's apt directory for trixie
+# ($DISTILL_WORK/apt/trixie). Lists already there are used as they are (the
+# stand-in builds refresh them); they are fetched when missing, or on refresh.
+trixie_apt() {
+	local a=$DISTILL_WORK/apt/trixie
+	if [ -z "${1:-}" ] && [ -s "$a/apt.conf" ] && compgen -G "$a/state/lists/*_Packages" >/dev/null; then
+		return 0
+	fi
+	# in a subshell: images/lib.sh brings its own log/die; a fresh RUN_ID makes apt_setup update
+	(
+		W=$DISTILL_WORK NAME=realwheels RUN_ID=realwheels-$$-$(date +%s%N)
+		# shellcheck source=images/lib.sh
+		. "$REPO/integration/testbed/images/lib.sh"
+		apt_mirrors
+		apt_setup trixie
+	)
+}
+
+debwheel_run() {
+	"$BIN/debwheel" -list "$REALWHEELS_LIST" -out "$WHEELS" -state "$DISTILL_WORK/debwheel" \
+		-debs "$DISTILL_WORK/debs/trixie" -apt-config "$DISTILL_WORK/apt/trixie/apt.conf"
+}
+
+real_wheels() {
+	build_debwheel || return 1
+	trixie_apt || return 1
+	local rc=0
+	debwheel_run || rc=$?
+	# 3: apt failed, e.g. a .deb replaced on the mirror since the lists were
+	# fetched (a security update): refresh the lists, try once more
+	if [ $rc -eq 3 ]; then
+		echo "testbed: apt failed; refreshing the trixie lists and retrying"
+		trixie_apt refresh || return 1
+		rc=0
+		debwheel_run || rc=$?
+	fi
+	return $rc
+}
+
+setup_real_wheels() {
+	if [ -n "${DISTILL_SKIP_REALWHEELS:-}" ]; then
+		log "real wheels: skipped (DISTILL_SKIP_REALWHEELS)"
+		return 0
+	fi
+	timed "real wheels" logged realwheels real_wheels || die "real wheels failed (log: $LOGS/realwheels.log)"
+	log "real wheels: $(tail -n 1 "$LOGS/realwheels.log" | sed 's/^debwheel: //')"
 }
 
 # ---------------------------------------------------------------- services
@@ -601,6 +661,7 @@ do_setup() {
 	dirs
 	timed "apt" setup_apt
 	setup_tools
+	setup_real_wheels
 	# the stand-ins are pushed, so the registry must run; stop it again if setup started it
 	need_tools
 	trap stop_started EXIT

@@ -3,7 +3,7 @@
 # loopback Python package index, all on 127.0.0.1 and all state under
 # $DISTILL_WORK (default <repo>/.work). See integration/testbed/README.md.
 #
-#   testbed.sh setup           install OS packages, build tools, build+push stand-in images (idempotent)
+#   testbed.sh setup           install OS packages, build tools, real wheels, build+push stand-in images (idempotent)
 #   testbed.sh up              start what is not running, push stand-ins, (re)build the frontend image (idempotent)
 #   testbed.sh down            stop everything this work dir runs
 #   testbed.sh env             print the shell exports for the test bed
@@ -15,6 +15,7 @@
 # Environment: DISTILL_WORK, DISTILL_REGISTRY_PORT (5000), DISTILL_INDEX_PORT (3141),
 # DISTILL_SKIP_IMAGES=1 (setup/up do not build or push the stand-in images),
 # DISTILL_SKIP_FRONTEND=1 (up does not build the frontend image),
+# DISTILL_SKIP_REALWHEELS=1 (setup does not repack the real wheels from Debian .debs),
 # DISTILL_FRONTEND_GOPROXY (GOPROXY for the frontend image build; default: the
 # host's module cache served by the index at /goproxy/).
 set -euo pipefail
