@@ -104,3 +104,16 @@ func firstError(err error) *Error {
 	}
 	return nil
 }
+
+// asErrors flattens err into its *Error values.
+func asErrors(err error) []*Error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return []*Error{e}
+	case Errors:
+		return e
+	}
+	return []*Error{{Msg: err.Error()}}
+}
