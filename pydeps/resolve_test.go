@@ -111,7 +111,9 @@ func TestResolveLocks(t *testing.T) {
 			}
 			// every registry line pins a version with every hash, sorted by name
 			lines := strings.Split(strings.TrimSuffix(string(p.Requirements), "\n"), "\n")
-			name := func(l string) string { return strings.FieldsFunc(l, func(r rune) bool { return r == '=' || r == ' ' })[0] }
+			name := func(l string) string {
+				return strings.FieldsFunc(l, func(r rune) bool { return r == '=' || r == ' ' })[0]
+			}
 			for i, l := range lines {
 				if !strings.Contains(l, " --hash=sha256:") || i > 0 && name(lines[i-1]) >= name(l) {
 					t.Errorf("line %q", l)
