@@ -184,7 +184,13 @@ func ParsePyproject(file string, data []byte) (*Pyproject, error) {
 		p.readPoetry(r, poetry, proj)
 	}
 	if p.Name != "" && !ValidName(p.Name) {
-		r.fail(0, "invalid project name %q", p.Name)
+		off := 0
+		if v := proj.get("name"); v != nil {
+			off = v.off
+		} else if v := poetry.get("name"); v != nil {
+			off = v.off
+		}
+		r.fail(off, "invalid project name %q: use letters, digits, \".\", \"-\" and \"_\"", p.Name)
 	}
 	if err := r.errs.err(); err != nil {
 		return nil, err

@@ -144,6 +144,7 @@ func TestParsePyprojectErrors(t *testing.T) {
 		{"poetry bad constraint", "[tool.poetry]\nname = \"a\"\n[tool.poetry.dependencies]\nflask = \"^x\"\n", "pyproject.toml:4:9: \"flask\": invalid version constraint"},
 		{"poetry extra of non-optional", "[tool.poetry]\nname = \"a\"\n[tool.poetry.dependencies]\nflask = \"^3\"\n[tool.poetry.extras]\nweb = [\"flask\"]\n", "pyproject.toml:6:8: extra \"web\" names \"flask\""},
 		{"malformed", "[project\nname = \"a\"\n", "pyproject.toml:1:"},
+		{"bad name", "[project]\nname = \"my app\"\n", "pyproject.toml:2:8: invalid project name \"my app\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParsePyproject("pyproject.toml", []byte(tc.src))
