@@ -108,14 +108,26 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := llb.Build(s, pair, bases, llb.Options{
+		for _, x := range []struct {
+			role string
+			img  llb.Image
+		}{{"builder", bases.Builder}, {"runtime", bases.Runtime}} {
+			if err := checkPlatform(x.role, x.img, p); err != nil {
+				return nil, specError(err, src)
+			}
+		}
+		if _, err := checkPythonPair(ctx, c, s, pair, bases, p); err != nil {
+			return nil, specError(err, src)
+		}
+		opt := llb.Options{
 			Context:         *buildCtx,
 			Platform:        p,
 			Deps:            llb.Dependencies{RequirementsPath: reqPath, Field: depField(s), Describe: reqPath},
 			CacheNamespace:  cacheNamespace(bc.CacheIDNamespace),
 			SourceMap:       src.SourceMap,
 			SourceDateEpoch: epoch,
-		})
+		}
+		out, err := llb.Build(s, pair, bases, opt)
 		if err != nil {
 			return nil, specError(err, src)
 		}
@@ -133,6 +145,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		ref, err := solveRef(ctx, c, st, bc.CacheImports, marshal...)
 		if err != nil {
 			return nil, err
+		}
+		if bc.Target == "" {
+			if err := verify(ctx, c, bc, s, src, pair, bases, opt, out); err != nil {
+				return nil, err
+			}
 		}
 		if epoch != nil {
 			stampHistory(&cfg, *epoch)

@@ -35,6 +35,9 @@ type Finding struct {
 	Rule    Rule
 	Message string // one sentence, specific: names the value/field and the fix
 	Field   string // spec field path, as in spec.Spec.Positions (may be "")
+	// Error marks a finding that fails the build whatever policy.strict
+	// says (the start-up verification's, under policy.verify: error).
+	Error bool
 }
 
 // LockStatus values for Input.LockStatus.
@@ -88,6 +91,13 @@ var table = []ruleDef{
 	{rule("ShellInBuildCommand", "A build command runs a shell (sh -c) or uses shell syntax that exec form passes literally."), checkShellInBuild},
 	{rule("PrivilegedPort", "The app listens on a port below 1024, which its non-root user cannot bind everywhere."), checkPrivilegedPort},
 	{rule("RootUser", "The spec asks for root (sudo, su, gosu, USER=root), which distill's non-root images do not allow."), checkRootUser},
+	// Found by the start-up verification of the built image (see Verified),
+	// not by looking at the spec: no check function.
+	{rule("EntrypointNotFound", "The entrypoint's program is not in the image, or the runtime user cannot execute it."), nil},
+	{rule("PythonVersionMismatch", "The builder and the runtime run different Python minor versions, so the venv cannot start."), nil},
+	{rule("MissingLibrary", "A compiled module or program needs a shared library that the runtime image does not have."), nil},
+	{rule("ImportFailure", "A module of an installed distribution does not import in the image."), nil},
+	{rule("SilentFallback", "An extension module fails to load and its package silently falls back to slower pure Python."), nil},
 }
 
 // Rules is every rule, in docs order.
@@ -156,6 +166,9 @@ func Check(in Input) []Finding {
 	order := map[string]int{}
 	for i, d := range table {
 		order[d.Name] = i
+		if d.check == nil {
+			continue
+		}
 		c.rule = d.Rule
 		d.check(c)
 	}

@@ -174,9 +174,10 @@ func TestRules(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range Rules {
-		if !covered[r.Name] {
-			t.Errorf("rule %s has no test", r.Name)
+	for _, d := range table {
+		// rules found by the start-up verification are TestVerified's
+		if !covered[d.Name] && d.check != nil {
+			t.Errorf("rule %s has no test", d.Name)
 		}
 	}
 }

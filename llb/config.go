@@ -35,7 +35,14 @@ func (b *builder) imageConfig() dockerspec.DockerOCIImage {
 	}
 	img.RootFS = ocispecs.RootFS{Type: "layers"}
 	img.History = append([]ocispecs.History{}, rt.History...)
-	for _, h := range []string{"copy venv " + VenvDir, "copy app " + b.workdir()} {
+	steps := []string{"copy venv " + VenvDir, "copy app " + b.workdir()}
+	if len(s.App.RuntimePackages) > 0 {
+		steps = append([]string{"add runtime packages " + strings.Join(s.App.RuntimePackages, " ")}, steps...)
+	}
+	if b.opt.Deps.Project != "" && len(s.Build.Commands) == 0 {
+		steps = append(steps[:len(steps)-1], "install project "+b.opt.Deps.Project, steps[len(steps)-1])
+	}
+	for _, h := range steps {
 		img.History = append(img.History, ocispecs.History{CreatedBy: "distill: " + h, Comment: "distill.build"})
 	}
 
@@ -45,6 +52,7 @@ func (b *builder) imageConfig() dockerspec.DockerOCIImage {
 	c.Cmd = nil
 	c.WorkingDir = b.workdir()
 	c.StopSignal = rt.Config.StopSignal
+	c.Healthcheck = b.healthcheck()
 
 	env := newEnvList(rt.Config.Env)
 	env.set("PATH", VenvDir+"/bin:"+env.get("PATH", defaultPath))

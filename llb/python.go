@@ -143,6 +143,11 @@ type Result struct {
 	// SBOM holds an SPDX document of the image's packages at SBOMPath. It
 	// is only solved when an SBOM is requested.
 	SBOM llb.State
+	// Verify, when VerifyOn, holds the start-up verification's report at
+	// VerifyReport (see ParseReport); the frontend solves it before
+	// exporting the image.
+	Verify   llb.State
+	VerifyOn bool
 }
 
 // Build describes the whole Python build: the builder stage steps 1–5 and
@@ -156,9 +161,17 @@ func Build(s *spec.Spec, pair Pair, bases Bases, opt Options) (*Result, error) {
 	}
 	b := &builder{s: s, pair: pair, bases: bases, opt: opt}
 	bst := b.builderStage()
-	final := b.runtimeStage(bst)
+	layers := b.runtimeLayers(bst)
 	cfg := b.imageConfig()
-	return &Result{Image: final, Builder: bst, Config: cfg, SBOM: b.sbomState(bst)}, nil
+	res := &Result{
+		Image:   llb.Merge(layers, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image")),
+		Builder: bst, Config: cfg, SBOM: b.sbomState(bst),
+	}
+	if verifyOn(s) {
+		// every layer but the app's code (the last one)
+		res.Verify, res.VerifyOn = b.verifyState(layers[:len(layers)-1], bst, cfg), true
+	}
+	return res, nil
 }
 
 type builder struct {
@@ -456,11 +469,12 @@ func (b *builder) copyApp(st llb.State) llb.State {
 	return st.File(fa, b.constraints("builder", "app.include", "copy %s into %s", strings.Join(s.App.Include, " "), wd)...)
 }
 
-// runtimeStage layers the venv and the app onto the runtime image. Each
-// copy is its own layer on an empty state, merged on top of the base (the
-// LLB form of COPY --link): a new runtime digest leaves both layers valid,
-// and nothing of the builder besides these two trees reaches the image.
-func (b *builder) runtimeStage(bst llb.State) llb.State {
+// runtimeLayers are the layers of the runtime image: its base, then the
+// runtime packages, the venv, the project and the app. Each copy is its own
+// layer on an empty state, merged on top of the base (the LLB form of COPY
+// --link): a new runtime digest leaves them valid, and nothing of the
+// builder besides these trees reaches the image. The app comes last.
+func (b *builder) runtimeLayers(bst llb.State) []llb.State {
 	wd := b.workdir()
 	base := b.baseState(b.bases.Runtime, "runtime")
 	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
@@ -472,6 +486,9 @@ func (b *builder) runtimeStage(bst llb.State) llb.State {
 	// difference the project install made. Build commands may write to the
 	// venv, so with them the venv comes from the last builder state.
 	layers := []llb.State{base}
+	if pkgs, ok := b.runtimePackages(); ok {
+		layers = append(layers, pkgs)
+	}
 	venvFrom := b.depsState
 	if len(b.s.Build.Commands) > 0 || !b.opt.Deps.any() {
 		venvFrom = bst
@@ -487,11 +504,10 @@ func (b *builder) runtimeStage(bst llb.State) llb.State {
 			b.constraints("runtime", "python.project", "copy project %s (owned by root)", b.opt.Deps.Project)...,
 		))
 	}
-	layers = append(layers, llb.Scratch().File(
+	return append(layers, llb.Scratch().File(
 		llb.Copy(bst, wd, wd, copyInfo()),
 		b.constraints("runtime", "app.entrypoint", "copy app %s (owned by root)", wd)...,
 	))
-	return llb.Merge(layers, llb.WithCustomName("[runtime] merge venv and app layers onto the runtime image"))
 }
 
 // cacheDirOwnedBy is the initial content of a cache mount: a directory owned

@@ -1,0 +1,127 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/distill-build/distill/lint"
+	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/spec"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+)
+
+// verify solves the start-up verification of one platform's image and
+// turns its report into errors and warnings at the spec lines they concern.
+// It is cached like any step: it runs again only when the image's
+// dependencies, runtime or entrypoint change.
+func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result) error {
+	if !out.VerifyOn {
+		return nil
+	}
+	if !canRun(c, opt.Platform) {
+		src.Warn(ctx, fmt.Sprintf("start-up verification skipped for %s: the engine cannot run that platform (register an emulator, e.g. qemu-user-static)", platforms.Format(opt.Platform)), client.WarnOpts{})
+		return nil
+	}
+	ref, err := solveRef(ctx, c, out.Verify, bc.CacheImports, bkllb.Platform(opt.Platform))
+	if err != nil {
+		return errors.Wrap(err, "start-up verification")
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llb.VerifyReport})
+	if err != nil {
+		return errors.Wrap(err, "reading the start-up verification's report")
+	}
+	r, err := llb.ParseReport(dt)
+	if err != nil {
+		return errors.Wrap(err, "reading the start-up verification's report")
+	}
+	hints := whichPackages(ctx, c, s, bases, opt, r)
+	return reportVerified(ctx, s, src, lint.Verified(s, pair, r, hints))
+}
+
+// whichPackages asks the runtime's Debian release which packages ship the
+// libraries the verification found missing. It only improves a message, so
+// any failure (a builder without apt, no network) just leaves it out.
+func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb.Bases, opt llb.Options, r *llb.Report) map[string]string {
+	var sonames []string
+	for _, p := range r.Errors {
+		if p.Kind == "library" {
+			for _, m := range p.Missing {
+				if !strings.Contains(m, " ") && !slices.Contains(sonames, m) {
+					sonames = append(sonames, m)
+				}
+			}
+		}
+	}
+	if len(sonames) == 0 {
+		return nil
+	}
+	slices.Sort(sonames)
+	ref, err := solveRef(ctx, c, llb.WhichPackages(s, bases, opt, sonames), nil, bkllb.Platform(opt.Platform))
+	if err != nil {
+		return nil
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llb.WhichFile})
+	if err != nil {
+		return nil
+	}
+	hints := map[string]string{}
+	if json.Unmarshal(dt, &hints) != nil {
+		return nil
+	}
+	return hints
+}
+
+// reportVerified fails the build on the verification's errors, all of them
+// in one message, and passes its warnings on (policy.strict fails on them).
+func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding) error {
+	var errs []string
+	var ranges []*pb.Range
+	var warnings []lint.Finding
+	for _, f := range findings {
+		if !f.Error {
+			warnings = append(warnings, f)
+			continue
+		}
+		msg := fmt.Sprintf("%s: %s", f.Rule.Name, f.Message)
+		if pos, ok := s.Positions[f.Field]; ok {
+			msg = fmt.Sprintf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, msg)
+		}
+		errs = append(errs, msg+" ("+f.Rule.URL+")")
+		ranges = append(ranges, fieldRanges(s, f.Field)...)
+	}
+	if len(errs) > 0 {
+		head := "the image would not start"
+		if len(errs) > 1 {
+			head += fmt.Sprintf(" (%d problems)", len(errs))
+		}
+		err := errors.New(head + ":\n  " + strings.Join(errs, "\n  ") + "\n(policy.verify: warn reports these without failing; off skips the verification)")
+		return errdefs.WithSource(err, sourceOf(src, ranges))
+	}
+	return report(ctx, s, src, warnings)
+}
+
+// canRun reports whether the engine's worker runs p natively or under a
+// registered emulator.
+func canRun(c client.Client, p ocispecs.Platform) bool {
+	ws := c.BuildOpts().Workers
+	if len(ws) == 0 {
+		return true
+	}
+	m := platforms.Only(p)
+	for _, wp := range ws[0].Platforms {
+		if m.Match(wp) {
+			return true
+		}
+	}
+	return false
+}
