@@ -228,3 +228,42 @@ func TestParseLockErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParsersRefuseBadInput(t *testing.T) {
+	parsers := map[string]func(string, []byte) (any, error){
+		"uv.lock":        func(f string, d []byte) (any, error) { return ParseUVLock(f, d) },
+		"poetry.lock":    func(f string, d []byte) (any, error) { return ParsePoetryLock(f, d) },
+		"pylock.toml":    func(f string, d []byte) (any, error) { return ParsePylock(f, d) },
+		"pyproject.toml": func(f string, d []byte) (any, error) { return ParsePyproject(f, d) },
+	}
+	// a generated 100 MB lock: refused by its size, before any parsing
+	var b strings.Builder
+	b.WriteString("version = 1\n")
+	for b.Len() < 100<<20 {
+		b.WriteString("[[package]]\nname = \"pkg\"\nversion = \"1.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n")
+	}
+	huge := []byte(b.String())
+	deep := []byte("x = " + strings.Repeat("{a = ", 5000) + "1" + strings.Repeat("}", 5000) + "\n")
+	for file, parse := range parsers {
+		for _, tc := range []struct {
+			name string
+			data []byte
+			want string
+		}{
+			{"100 MB", huge, file + ":1:1: file is 100.0 MiB; the limit is 16.0 MiB"},
+			{"nesting bomb", deep, file + ":1:"},
+			{"invalid UTF-8", []byte("# caf\xe9\n"), file + ":1:6: invalid UTF-8 (byte 0xe9)"},
+			{"truncated", []byte("[[package]]\nname = \"a"), file + ":2:9: invalid TOML: unterminated basic string"},
+		} {
+			t.Run(file+"/"+tc.name, func(t *testing.T) {
+				_, err := parse(file, tc.data)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %.200v\nwant %s", err, tc.want)
+				}
+				if tc.name == "nesting bomb" && !strings.Contains(err.Error(), "nest more than 32 deep") {
+					t.Errorf("err = %v", err)
+				}
+			})
+		}
+	}
+}

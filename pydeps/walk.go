@@ -278,6 +278,7 @@ func (r *resolver) reach(p *Package, extras []string) {
 	}
 	grew := !seen
 	for _, x := range extras {
+		x = NormalizeName(x)
 		if !set[x] {
 			set[x] = true
 			grew = true
