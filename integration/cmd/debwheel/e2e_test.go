@@ -9,8 +9,8 @@ package main
 // under `env -i`, it makes a throwaway venv, pip-installs the whole set from
 // the loopback index alone, imports every top-level module, runs a little
 // of each big framework, and builds a flit_core, a hatchling, a setuptools
-// and a poetry-core project with build isolation from the index. It leaves
-// nothing behind in the rootfs.
+// and a poetry-core project with build isolation from the index. It never
+// writes to the rootfs (see inNamespace), so runs can overlap.
 //
 //	integration/testbed/testbed.sh with go test -tags integration -run TestRealWheels -v ./integration/cmd/debwheel/
 
@@ -101,33 +101,26 @@ func TestRealWheelsInBuilder(t *testing.T) {
 	}
 	t.Logf("%d real wheels, %.1f MB, RECORD and layout verified", len(names), float64(total)/(1<<20))
 
-	// a throwaway directory in the rootfs, owned by the build user
-	tmp, err := os.MkdirTemp(filepath.Join(root, "tmp"), "debwheel-e2e-")
-	if err != nil {
+	// The rootfs is shared (other tests read it, images/build.sh tars it), so
+	// it is never written: each step runs in a private mount namespace where
+	// a throwaway host directory is the rootfs's /tmp and a tmpfs /dev holds
+	// the few devices pip and Python need (a plain chroot has no /dev/null).
+	// The mounts end with the step's process.
+	tmp := t.TempDir()
+	if err := os.Chmod(tmp, 0o777|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	if err := exec.Command("chown", "-R", "10001:10001", tmp).Run(); err != nil {
-		t.Fatal(err)
-	}
-	devNull := filepath.Join(root, "dev", "null") // a plain chroot has none; pip's subprocesses need it
-	if _, err := os.Lstat(devNull); err != nil {
-		if out, err := exec.Command("mknod", "-m", "666", devNull, "c", "1", "3").CombinedOutput(); err != nil {
-			t.Fatalf("mknod: %v %s", err, out)
-		}
-		t.Cleanup(func() { os.Remove(devNull) })
-	}
-	in := "/tmp/" + filepath.Base(tmp) // the same directory, seen from inside
+	in := "/tmp" // tmp, seen from inside
 	venv := in + "/venv"
-	// the builder's pip, pointed at the venv (it was made --without-pip)
+	// the builder's pip, pointed at the venv (it is made --without-pip)
 	venvPip := "python3 -m pip --disable-pip-version-check --no-cache-dir --python " + venv
 	pip := venvPip + " install --index-url " + index
 	sh := func(what, script string) string {
 		t.Helper()
 		t0 := time.Now()
-		cmd := exec.Command("env", "-i", "PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"HOME="+in, "TMPDIR="+in, "LANG=C.UTF-8", "PIP_CONFIG_FILE=/dev/null",
-			"/usr/sbin/chroot", "--userspec=10001:10001", root, "/bin/sh", "-ec", "cd "+in+"\n"+script)
+		cmd := exec.Command("unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", inNamespace, "sh", root, tmp,
+			"cd "+in+"\n"+script)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", what, err, out)
@@ -195,7 +188,10 @@ func TestRealWheelsInBuilder(t *testing.T) {
 			}
 		}
 	}
-	exec.Command("chown", "-R", "10001:10001", tmp).Run()
+	// the build user writes build/ and *.egg-info into the projects
+	if out, err := exec.Command("chown", "-R", "10001:10001", tmp).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
 	for _, p := range projects {
 		sh("pip wheel "+path.Base(p), "python3 -m pip --disable-pip-version-check --no-cache-dir wheel --no-deps --index-url "+index+" -w "+in+"/dist "+p)
 	}
@@ -203,6 +199,16 @@ func TestRealWheelsInBuilder(t *testing.T) {
 		"import hello_flit, hello_hatch, hello_setuptools, hello_poetry\n"+
 		"print(hello_flit.hi(), hello_hatch.hi(), hello_setuptools.hi(), hello_poetry.hi())'")
 }
+
+// inNamespace runs in the private mount namespace: $1 rootfs, $2 host
+// directory for /tmp, $3 the script to run there as uid 10001, with
+// nothing of this process's environment (the host's PIP_* would leak in).
+const inNamespace = `R=$1 T=$2
+mount --bind "$T" "$R/tmp"
+mount -t tmpfs -o mode=755,size=1m debwheel-dev "$R/dev"
+for d in null zero random urandom; do : >"$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+exec env -i PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8 \
+	PIP_CONFIG_FILE=/dev/null /usr/sbin/chroot --userspec=10001:10001 "$R" /bin/sh -ec "$3"`
 
 // topModules lists a wheel's importable top-level names: packages (with
 // or without __init__.py), modules, extension modules.
