@@ -11,7 +11,6 @@ package frontend
 import (
 	"context"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -61,20 +60,20 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, specError(err, src)
 	}
-	reqPath, reqData, err := requirements(ctx, c, bc, s, src)
+	deps, err := readDependencies(ctx, c, bc, s)
 	if err != nil {
-		return nil, err
+		return nil, depError(err, deps, src)
 	}
 	lockSt, lockDetail, err := lockStatus(ctx, c, lf, pair, defaultPlatform(firstPlatform(bc.TargetPlatforms), c))
 	if err != nil {
 		return nil, err
 	}
 	findings := lint.Check(lint.Input{
-		Spec: s, Pair: pair, RequirementsPath: reqPath, Requirements: reqData,
+		Spec: s, Pair: pair, Dependencies: LintDependencies(deps),
 		LockStatus: lockSt, LockDetail: lockDetail,
 	})
 
-	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, findings)); err != nil || ok {
+	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, deps, findings)); err != nil || ok {
 		return res, err
 	}
 
@@ -116,13 +115,21 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 				return nil, specError(err, src)
 			}
 		}
-		if _, err := checkPythonPair(ctx, c, s, pair, bases, p); err != nil {
+		minor, err := checkPythonPair(ctx, c, s, pair, bases, p)
+		if err != nil {
 			return nil, specError(err, src)
+		}
+		if minor == "" {
+			minor = pair.PythonVersion
+		}
+		planned, _, err := deps.Plan(s, p, minor, bases.Builder.Config)
+		if err != nil {
+			return nil, depError(err, deps, src)
 		}
 		opt := llb.Options{
 			Context:         *buildCtx,
 			Platform:        p,
-			Deps:            llb.Dependencies{RequirementsPath: reqPath, Field: depField(s), Describe: reqPath},
+			Deps:            planned,
 			CacheNamespace:  cacheNamespace(bc.CacheIDNamespace),
 			SourceMap:       src.SourceMap,
 			SourceDateEpoch: epoch,
@@ -253,40 +260,6 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pai
 	return out, nil
 }
 
-// requirements decides the requirements file: the spec's, which must exist,
-// or requirements.txt when the context has one.
-func requirements(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source) (string, []byte, error) {
-	want, field := s.Python.DependencyFile()
-	if want == "" {
-		want = spec.DefaultRequirements
-	}
-	st, err := bc.MainContext(ctx, bkllb.FollowPaths([]string{want}), dockerui.WithInternalName("load "+want))
-	if err != nil {
-		return "", nil, err
-	}
-	ref, err := solveRef(ctx, c, *st, nil)
-	if err != nil {
-		return "", nil, err
-	}
-	stat, err := ref.StatFile(ctx, client.StatRequest{Path: path.Clean(want)})
-	switch {
-	case err == nil && stat.IsDir():
-		return "", nil, specError(s.ErrorAt(field, "%s %q is a directory; name a requirements file", field, want), src)
-	case err == nil:
-		// the content feeds the requirement checks (pins, hashes); the
-		// install step reads the file through its own mount
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: path.Clean(want)})
-		if err != nil {
-			return "", nil, err
-		}
-		return want, dt, nil
-	case field != "":
-		return "", nil, specError(s.ErrorAt(field, "%s %q does not exist in the build context (or is excluded by .dockerignore, or is a symlink that points outside the context)", field, want), src)
-	default:
-		return "", nil, nil
-	}
-}
-
 // sourceDateEpoch reads SOURCE_DATE_EPOCH the way BuildKit's exporters do,
 // so image timestamps and history agree.
 func sourceDateEpoch(args map[string]string) (*time.Time, error) {
@@ -349,9 +322,4 @@ func lineRange(line, col int) *pb.Range {
 		line = 1
 	}
 	return &pb.Range{Start: &pb.Position{Line: int32(line), Character: int32(max(col-1, 0))}, End: &pb.Position{Line: int32(line)}}
-}
-
-func depField(s *spec.Spec) string {
-	_, f := s.Python.DependencyFile()
-	return f
 }

@@ -46,7 +46,7 @@ func fieldRanges(s *spec.Spec, field string) []*pb.Range {
 
 // requestHandler answers `--call` subrequests: check (distill's rules),
 // targets and outline.
-func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, findings []lint.Finding) dockerui.RequestHandler {
+func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dependencies, findings []lint.Finding) dockerui.RequestHandler {
 	loc := func(field string) *pb.Location {
 		ranges := fieldRanges(s, field)
 		if ranges == nil {
@@ -86,7 +86,7 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, findings 
 			}, nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name, Sources: [][]byte{src.Data}}
+			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + deps.Describe(), Sources: [][]byte{src.Data}}
 			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image, history and layer file timestamps (reproducible builds)"})
 			if s.Python.IndexURLSecret != "" {
 				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc("python.indexUrlSecret")})

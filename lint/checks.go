@@ -3,6 +3,7 @@ package lint
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -203,4 +204,38 @@ func checkRootUser(c *checker) {
 	}
 	envs("build.env", c.s.Build.Env)
 	envs("app.env", c.s.App.Env)
+}
+
+func checkUnlockedDependencies(c *checker) {
+	d := c.in.Dependencies
+	if d.Kind != "pyproject" {
+		return
+	}
+	c.add(c.field(d.Field), "%s lists dependencies without a lock file, so pip resolves them at every build and two builds of one commit can install different versions, unhashed; lock them (uv lock, poetry lock, or pip lock -o pylock.toml) and commit the lock: distill installs exactly what it pins", d.Path)
+}
+
+// lockNames are the lock files distill reads, by preference of detection.
+var lockNames = []string{"uv.lock", "poetry.lock", "pylock.toml"}
+
+func checkIgnoredDependencyFile(c *checker) {
+	d := c.in.Dependencies
+	used := map[string]bool{d.Path: true}
+	for _, f := range d.Present {
+		if used[f] {
+			continue
+		}
+		switch {
+		case slices.Contains(lockNames, f) && d.Kind != "uv.lock" && d.Kind != "poetry.lock" && d.Kind != "pylock.toml":
+			c.add(c.field(d.Field), "the context has %s, but the build installs from %s; with python.dependencies: %s distill installs exactly the locked versions with their hashes", f, orNothing(d.Path), f)
+		case f == "pyproject.toml" && d.Kind == "requirements" && d.Path != "":
+			c.add(c.field(d.Field), "the context has pyproject.toml, but the build installs from %s only; if pyproject.toml declares the app's dependencies, use it (python.dependencies: pyproject.toml) or a lock made from it, or keep the two in sync", d.Path)
+		}
+	}
+}
+
+func orNothing(p string) string {
+	if p == "" {
+		return "nothing (no dependency source)"
+	}
+	return p
 }

@@ -53,16 +53,31 @@ type Input struct {
 	Spec *spec.Spec
 	// Pair is from llb.SelectPair; its Warnings become findings.
 	Pair llb.Pair
-	// RequirementsPath is "" when the app has no requirements file.
-	RequirementsPath string
-	// Requirements is its content (nil when none).
-	Requirements []byte
+	// Dependencies is the dependency source the build uses.
+	Dependencies Dependencies
 	// LockStatus is filled by the caller when a distill.lock exists or is
 	// expected: LockUnchecked, LockOK, LockMissing or LockStale.
 	LockStatus string
 	// LockDetail says what is stale, e.g. "runtime gcr.io/...: locked
 	// sha256:aaa, registry has sha256:bbb".
 	LockDetail string
+}
+
+// Dependencies is what the rules see of the dependency source.
+type Dependencies struct {
+	// Kind is "requirements", "pyproject", "uv.lock", "poetry.lock",
+	// "pylock.toml", or "" when the app has no dependencies.
+	Kind string
+	// Path is the source file, relative to the context.
+	Path string
+	// Field is the spec field that named it ("" when detected).
+	Field string
+	// Requirements is the content of a requirements file (nil otherwise).
+	Requirements []byte
+	// Present are the dependency files at the context root: uv.lock,
+	// poetry.lock, pylock.toml, requirements.txt, and pyproject.toml when
+	// it declares dependencies or a project.
+	Present []string
 }
 
 // ruleDef pairs a rule with its check. check calls add once per finding.
@@ -82,6 +97,8 @@ var table = []ruleDef{
 	{rule("MissingLock", "No distill.lock pins the base images to digests."), checkMissingLock},
 	{rule("StaleLock", "distill.lock pins a base digest that the registry no longer serves under its tag."), checkStaleLock},
 	{rule("UnpinnedRequirement", "A requirement is not pinned to one exact version (==) or, for VCS, to a commit."), checkUnpinnedRequirement},
+	{rule("UnlockedDependencies", "The dependencies come from pyproject.toml without a lock file, so each build may install other versions."), checkUnlockedDependencies},
+	{rule("IgnoredDependencyFile", "A lock file or pyproject.toml is in the context, but the build installs from another file."), checkIgnoredDependencyFile},
 	{rule("RequirementWithoutHash", "The requirements file has requirements without --hash, so a replaced package file would go unnoticed."), checkRequirementHashes},
 	{rule("LocalRequirement", "The requirements file refers to another file or a local path, which the dependency install cannot see."), checkLocalRequirement},
 	{rule("IndexURLInRequirements", "The requirements file sets its own index (--index-url, --extra-index-url, --find-links, --trusted-host)."), checkIndexInRequirements},
@@ -142,12 +159,17 @@ func (c *checker) field(f string) string {
 
 // reqField is the field requirement findings point at: python.requirements
 // when the spec names the file, else nothing (the default file).
-func (c *checker) reqField() string { return c.field("python.requirements") }
+func (c *checker) reqField() string {
+	if f := c.in.Dependencies.Field; f != "" {
+		return c.field(f)
+	}
+	return ""
+}
 
 // reqName is how messages name the requirements file.
 func (c *checker) reqName() string {
-	if c.in.RequirementsPath != "" {
-		return c.in.RequirementsPath
+	if c.in.Dependencies.Path != "" {
+		return c.in.Dependencies.Path
 	}
 	return spec.DefaultRequirements
 }
@@ -160,8 +182,8 @@ func Check(in Input) []Finding {
 		return nil
 	}
 	c := &checker{in: in, s: in.Spec}
-	if in.Requirements != nil {
-		c.req = parseRequirements(in.Requirements)
+	if in.Dependencies.Requirements != nil {
+		c.req = parseRequirements(in.Dependencies.Requirements)
 	}
 	order := map[string]int{}
 	for i, d := range table {

@@ -37,6 +37,11 @@ func parse(t *testing.T, yaml string) *spec.Spec {
 // requirements file.
 func run(t *testing.T, yaml, req, lock string) []Finding {
 	t.Helper()
+	return runDeps(t, yaml, req, lock, nil)
+}
+
+func runDeps(t *testing.T, yaml, req, lock string, deps *Dependencies) []Finding {
+	t.Helper()
 	s := parse(t, yaml)
 	pair, err := llb.SelectPair(s)
 	if err != nil {
@@ -44,7 +49,10 @@ func run(t *testing.T, yaml, req, lock string) []Finding {
 	}
 	in := Input{Spec: s, Pair: pair, LockStatus: lock}
 	if req != "" {
-		in.RequirementsPath, in.Requirements = "requirements.txt", []byte(req)
+		in.Dependencies = reqDeps(s, req)
+	}
+	if deps != nil {
+		in.Dependencies = *deps
 	}
 	fs := Check(in)
 	for _, f := range fs {
@@ -61,6 +69,16 @@ func run(t *testing.T, yaml, req, lock string) []Finding {
 		}
 	}
 	return fs
+}
+
+// reqDeps is a requirements.txt source with the given content, named by
+// the spec's python.requirements when it sets one.
+func reqDeps(s *spec.Spec, req string) Dependencies {
+	d := Dependencies{Kind: "requirements", Path: "requirements.txt", Requirements: []byte(req), Present: []string{"requirements.txt"}}
+	if f, field := s.Python.DependencyFile(); f != "" {
+		d.Path, d.Field = f, field
+	}
+	return d
 }
 
 func names(fs []Finding) []string {
@@ -91,6 +109,8 @@ func TestRules(t *testing.T) {
 		cleanReq   string
 		badLock    string
 		cleanLock  string
+		badDeps    *Dependencies // instead of badReq
+		cleanDeps  *Dependencies
 		field      string // the field the finding points at ("" = none)
 		want       string // a fragment of the message
 	}{
@@ -122,6 +142,16 @@ func TestRules(t *testing.T) {
 			clean: cleanApp + "  labels:\n    org.example.key: not-a-key\n", field: "app.labels.org.example.key", want: "AWS access key id"},
 		{rule: "SecretInSpec", bad: "app:\n  entrypoint: [python, app.py]\n  env:\n    DB_PASSWORD: hunter2\n",
 			clean: "app:\n  entrypoint: [python, app.py]\n  env:\n    DB_PASSWORD_FILE: /run/secrets/db\n", field: "app.env.DB_PASSWORD", want: "name says is a secret"},
+		{rule: "UnlockedDependencies", bad: cleanApp, clean: cleanApp,
+			badDeps:   &Dependencies{Kind: "pyproject", Path: "pyproject.toml", Present: []string{"pyproject.toml"}},
+			cleanDeps: &Dependencies{Kind: "uv.lock", Path: "uv.lock", Present: []string{"pyproject.toml", "uv.lock"}}, want: "uv lock"},
+		{rule: "IgnoredDependencyFile", bad: "python: {requirements: requirements.txt}\n" + cleanApp, clean: "python: {dependencies: uv.lock}\n" + cleanApp,
+			badDeps:   &Dependencies{Kind: "requirements", Path: "requirements.txt", Field: "python.requirements", Present: []string{"requirements.txt", "uv.lock"}},
+			cleanDeps: &Dependencies{Kind: "uv.lock", Path: "uv.lock", Field: "python.dependencies", Present: []string{"requirements.txt", "uv.lock"}},
+			field:     "python.requirements", want: "python.dependencies: uv.lock"},
+		{rule: "IgnoredDependencyFile", bad: cleanApp, clean: cleanApp,
+			badDeps:   &Dependencies{Kind: "requirements", Path: "requirements.txt", Present: []string{"pyproject.toml", "requirements.txt"}},
+			cleanDeps: &Dependencies{Kind: "requirements", Path: "requirements.txt", Present: []string{"requirements.txt"}}, want: "installs from requirements.txt only"},
 		{rule: "ShellEntrypoint", bad: "app:\n  entrypoint: [sh, -c, \"python app.py\"]\n", clean: cleanApp, field: "app.entrypoint[0]", want: "no shell"},
 		{rule: "ShellEntrypoint", bad: "app:\n  entrypoint: [gunicorn, --bind, \"0.0.0.0:$PORT\", app:app]\n",
 			clean: "app:\n  entrypoint: [gunicorn, --bind, \"0.0.0.0:8080\", app:app]\n", field: "app.entrypoint[2]", want: "$PORT"},
@@ -139,7 +169,10 @@ func TestRules(t *testing.T) {
 			pair, _ := llb.SelectPair(s)
 			in := Input{Spec: s, Pair: pair, LockStatus: tt.badLock}
 			if tt.badReq != "" {
-				in.RequirementsPath, in.Requirements = "requirements.txt", []byte(tt.badReq)
+				in.Dependencies = reqDeps(s, tt.badReq)
+			}
+			if tt.badDeps != nil {
+				in.Dependencies = *tt.badDeps
 			}
 			if tt.badLock == LockStale {
 				in.LockDetail = "runtime gcr.io/distroless/python3-debian13:nonroot: locked sha256:aaa, registry has sha256:bbb"
@@ -168,7 +201,7 @@ func TestRules(t *testing.T) {
 			if r, ok := Lookup(tt.rule); !ok || r != got.Rule {
 				t.Errorf("rule %+v is not the one in Rules", got.Rule)
 			}
-			clean := run(t, tt.clean, tt.cleanReq, tt.cleanLock)
+			clean := runDeps(t, tt.clean, tt.cleanReq, tt.cleanLock, tt.cleanDeps)
 			if len(clean) != 0 {
 				t.Errorf("clean counterpart has findings: %v", clean)
 			}
@@ -546,7 +579,7 @@ func FuzzRequirements(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, req string) {
-		for _, fd := range Check(Input{Spec: s, RequirementsPath: "requirements.txt", Requirements: []byte(req)}) {
+		for _, fd := range Check(Input{Spec: s, Dependencies: reqDeps(s, req)}) {
 			if strings.ContainsAny(fd.Message, "\n\r") {
 				t.Errorf("multi-line message %q", fd.Message)
 			}

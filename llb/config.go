@@ -39,8 +39,8 @@ func (b *builder) imageConfig() dockerspec.DockerOCIImage {
 	if len(s.App.RuntimePackages) > 0 {
 		steps = append([]string{"add runtime packages " + strings.Join(s.App.RuntimePackages, " ")}, steps...)
 	}
-	if b.opt.Deps.Project != "" && len(s.Build.Commands) == 0 {
-		steps = append(steps[:len(steps)-1], "install project "+b.opt.Deps.Project, steps[len(steps)-1])
+	if len(b.opt.Deps.Projects) > 0 && len(s.Build.Commands) == 0 {
+		steps = append(steps[:len(steps)-1], "install project "+b.opt.Deps.projectNames(), steps[len(steps)-1])
 	}
 	for _, h := range steps {
 		img.History = append(img.History, ocispecs.History{CreatedBy: "distill: " + h, Comment: "distill.build"})

@@ -53,19 +53,42 @@ type Dependencies struct {
 	// LocalPaths are context paths the install needs (path dependencies of
 	// a lock), mounted under ContextMount.
 	LocalPaths []string
+	// Local are packages from directories in the context (path
+	// dependencies of a lock), installed by a second pip run with --no-deps:
+	// pip cannot check hashes of a directory.
+	Local []byte
 	// Field is the spec field that named the source ("" when detected), so
 	// a failing install points at it.
 	Field string
 	// Describe is the source as the progress line shows it, e.g.
 	// "uv.lock (14 packages, hashes enforced)".
 	Describe string
-	// Project, when set, is the name of the pyproject.toml project that is
-	// installed into the venv (without its dependencies) after the app copy.
-	Project string
+	// Projects are the pyproject.toml projects (the app's own, and
+	// workspace members it uses) installed into the venv, without their
+	// dependencies, after the app copy.
+	Projects []Project
+}
+
+// Project is a Python project in the app directory.
+type Project struct {
+	// Name is the distribution name (its files are found by its RECORD).
+	Name string
+	// Dir is its directory relative to the context root ("." for the root).
+	Dir string
 }
 
 // any reports whether there is a dependency install at all.
-func (d Dependencies) any() bool { return d.RequirementsPath != "" || d.Generated != nil }
+func (d Dependencies) any() bool {
+	return d.RequirementsPath != "" || d.Generated != nil || d.Local != nil
+}
+
+func (d Dependencies) projectNames() string {
+	names := make([]string, len(d.Projects))
+	for i, p := range d.Projects {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
 
 // DefaultExcludes are left out of the build context even when there is no
 // .dockerignore: secrets and VCS data that a `COPY . .` would otherwise ship.
@@ -291,7 +314,7 @@ func (b *builder) builderStage() llb.State {
 	b.depsState = st
 
 	st = b.copyApp(st)
-	if b.opt.Deps.Project != "" {
+	if len(b.opt.Deps.Projects) > 0 {
 		b.appState = st
 		st = b.installProject(st)
 	}
@@ -315,8 +338,12 @@ func (b *builder) builderStage() llb.State {
 		// build commands run as the venv's owner and may have changed it
 		return b.finalize(st, "", "compile bytecode of the venv and "+wd+", drop write bits", "venv", wd)
 	}
-	if b.opt.Deps.Project != "" {
-		return b.finalize(st, "python.project", "compile bytecode of the project "+b.opt.Deps.Project+" and "+wd+", drop write bits", "project="+b.opt.Deps.Project, wd)
+	if len(b.opt.Deps.Projects) > 0 {
+		targets := []string{}
+		for _, p := range b.opt.Deps.Projects {
+			targets = append(targets, "project="+p.Name)
+		}
+		return b.finalize(st, "python.project", "compile bytecode of "+b.opt.Deps.projectNames()+" and "+wd+", drop write bits", append(targets, wd)...)
 	}
 	return b.finalize(st, "", "compile bytecode of "+wd+", drop write bits", wd)
 }
@@ -337,12 +364,13 @@ func (b *builder) finalize(st llb.State, field, what string, targets ...string) 
 func (b *builder) pipInstall(st llb.State) llb.State {
 	d := b.opt.Deps
 	var req llb.State
-	if d.Generated != nil {
+	switch {
+	case d.Generated != nil:
 		req = llb.Scratch().File(
 			llb.Mkfile("/requirements.txt", 0o644, d.Generated, llb.WithCreatedTime(epochOrZero(b.opt.SourceDateEpoch))),
 			b.constraints("builder", d.Field, "requirements from %s", d.Describe)...,
 		)
-	} else {
+	case d.RequirementsPath != "":
 		// A requirements file that is a symlink (requirements.txt ->
 		// requirements/prod.txt) is resolved, or the mount would hold a link
 		// that dangles. BuildKit resolves it inside the context root, so a
@@ -358,9 +386,9 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 	args = append(args, d.PipArgs...)
 	args = append(args, "-r", requirementsMount+"/requirements.txt")
 	args = append(args, b.indexArgs()...)
-	opts := []llb.RunOption{
-		llb.Args(args),
-		llb.AddMount(requirementsMount, req, llb.Readonly),
+	opts := []llb.RunOption{}
+	if d.Generated != nil || d.RequirementsPath != "" {
+		opts = append(opts, llb.AddMount(requirementsMount, req, llb.Readonly))
 	}
 	if len(d.LocalPaths) > 0 {
 		// path dependencies of a lock: only those paths, so other code
@@ -379,8 +407,26 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 		opts = append(opts, llb.AddMount(ContextMount, local, llb.Readonly))
 	}
 	opts = append(opts, b.pipEnv()...)
-	opts = append(opts, withConstraints(b.constraints("builder", d.Field, "pip install %s", d.Describe)))
-	return st.Run(opts...).Root()
+	if d.Generated != nil || d.RequirementsPath != "" {
+		run := append(append([]llb.RunOption{}, opts...), llb.Args(args),
+			withConstraints(b.constraints("builder", d.Field, "pip install %s", d.Describe)))
+		st = st.Run(run...).Root()
+	}
+	if d.Local != nil {
+		local := llb.Scratch().File(
+			llb.Mkfile("/requirements.txt", 0o644, d.Local, llb.WithCreatedTime(epochOrZero(b.opt.SourceDateEpoch))),
+			b.constraints("builder", d.Field, "path dependencies of %s", d.Describe)...,
+		)
+		largs := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
+			"--no-compile", "--no-warn-script-location", "--progress-bar", "off", "--no-deps",
+			"-r", requirementsMount + "/requirements.txt"}
+		largs = append(largs, b.indexArgs()...)
+		run := append(append([]llb.RunOption{}, opts...), llb.Args(largs),
+			llb.AddMount(requirementsMount, local, llb.Readonly),
+			withConstraints(b.constraints("builder", d.Field, "pip install path dependencies of %s (no hashes: they are directories)", d.Describe)))
+		st = st.Run(run...).Root()
+	}
+	return st
 }
 
 // indexArgs points pip at the spec's index.
@@ -423,14 +469,17 @@ func (b *builder) pipEnv() []llb.RunOption {
 // network. The sources are built from a copy on a tmpfs, so no build/ or
 // *.egg-info directory lands in the app.
 func (b *builder) installProject(st llb.State) llb.State {
-	args := []string{"python3", "-c", projectScript, VenvDir, b.workdir(), "/tmp/distill-project"}
+	args := []string{"python3", "-c", projectScript, VenvDir, "/tmp/distill-project", strconv.Itoa(len(b.opt.Deps.Projects))}
+	for _, p := range b.opt.Deps.Projects {
+		args = append(args, path.Join(b.workdir(), p.Dir))
+	}
 	args = append(args, b.indexArgs()...)
 	opts := []llb.RunOption{
 		llb.Args(args),
 		llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
 	}
 	opts = append(opts, b.pipEnv()...)
-	opts = append(opts, withConstraints(b.constraints("builder", "python.project", "install project %s into %s (no dependencies)", b.opt.Deps.Project, VenvDir)))
+	opts = append(opts, withConstraints(b.constraints("builder", "python.project", "install project %s into %s (no dependencies)", b.opt.Deps.projectNames(), VenvDir)))
 	return st.Run(opts...).Root()
 }
 
@@ -497,11 +546,11 @@ func (b *builder) runtimeLayers(bst llb.State) []llb.State {
 		llb.Copy(venvFrom, VenvDir, VenvDir, copyInfo()),
 		b.constraints("runtime", "", "copy venv %s (owned by root)", VenvDir)...,
 	))
-	if b.opt.Deps.Project != "" && len(b.s.Build.Commands) == 0 {
-		diff := llb.Diff(b.appState, bst, llb.WithCustomName("[runtime] files of project "+b.opt.Deps.Project))
+	if len(b.opt.Deps.Projects) > 0 && len(b.s.Build.Commands) == 0 {
+		diff := llb.Diff(b.appState, bst, llb.WithCustomName("[runtime] files of project "+b.opt.Deps.projectNames()))
 		layers = append(layers, llb.Scratch().File(
 			llb.Copy(diff, VenvDir, VenvDir, copyInfo()),
-			b.constraints("runtime", "python.project", "copy project %s (owned by root)", b.opt.Deps.Project)...,
+			b.constraints("runtime", "python.project", "copy project %s (owned by root)", b.opt.Deps.projectNames())...,
 		))
 	}
 	return append(layers, llb.Scratch().File(

@@ -190,14 +190,20 @@ print("sbom: %d OS packages, %d Python distributions" % (len(os_pkgs), len(py_pk
 // installs it into the venv non-editable and without dependencies: those
 // came from the dependency step, pinned.
 //
-// argv: VENV APP_DIR SCRATCH [PIP_ARG...]
+// argv: VENV SCRATCH N PROJECT_DIR×N [PIP_ARG...]
 const projectScript = `import os, shutil, subprocess, sys
-venv, app, scratch, pip_args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-src = os.path.join(scratch, "src")
-shutil.copytree(app, src, symlinks=True)
+venv, scratch, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dirs, pip_args = sys.argv[4:4 + n], sys.argv[4 + n:]
+srcs = []
+for i, d in enumerate(dirs):
+    if not os.path.isfile(os.path.join(d, "pyproject.toml")):
+        sys.exit("python.project: %s has no pyproject.toml in the image's app directory (is it left out by app.include or app.exclude?)" % d)
+    src = os.path.join(scratch, "src%d" % i)
+    shutil.copytree(d, src, symlinks=True)
+    srcs.append(src)
 env = dict(os.environ, TMPDIR=scratch)
 subprocess.run([sys.executable, "-m", "pip", "--python", venv + "/bin/python", "install",
-    "--no-deps", "--no-compile", "--no-warn-script-location", "--progress-bar", "off", *pip_args, src],
+    "--no-deps", "--no-compile", "--no-warn-script-location", "--progress-bar", "off", *pip_args, *srcs],
     check=True, env=env)
 `
 

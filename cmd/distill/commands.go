@@ -9,16 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/internal/version"
 	"github.com/distill-build/distill/lint"
 	distillllb "github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/lock"
+	"github.com/distill-build/distill/pydeps"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -65,7 +69,7 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
-			findings, err := localFindings(dir, s, pair)
+			findings, deps, err := localFindings(dir, s, pair)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
@@ -81,7 +85,7 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), "policy.strict is set: warnings fail the build")
 				return exitError{1}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\n", path, s.Name, pair.Runtime, pair.Builder)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\ndependencies: %s\n", path, s.Name, pair.Runtime, pair.Builder, deps.Describe())
 			return nil
 		},
 	}
@@ -92,38 +96,79 @@ func validateCmd() *cobra.Command {
 // localFindings runs the check rules on a local directory, the way the
 // frontend does on a build context, without a registry: a lock is checked
 // for presence only (`distill lock --check` compares digests).
-func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Finding, error) {
+func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Finding, *frontend.Dependencies, error) {
 	in := lint.Input{Spec: s, Pair: pair, LockStatus: lint.LockMissing}
 	if dt, err := os.ReadFile(filepath.Join(dir, lock.Filename)); err == nil {
 		if _, err := lock.Parse(dt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		in.LockStatus = lint.LockUnchecked
 	}
-	var err error
-	if in.RequirementsPath, in.Requirements, err = localRequirements(dir, s); err != nil {
-		return nil, err
+	deps, err := localDependencies(dir, s)
+	if err != nil {
+		return nil, nil, err
 	}
-	return lint.Check(in), nil
+	in.Dependencies = frontend.LintDependencies(deps)
+	return lint.Check(in), deps, nil
 }
 
-// localRequirements finds the requirements file in a local directory the
-// way the frontend does in a build context: the spec's, which must exist,
-// or requirements.txt when present. It returns "" when there is none.
-func localRequirements(dir string, s *spec.Spec) (string, []byte, error) {
-	want, field := s.Python.DependencyFile()
-	if want == "" {
-		want = spec.DefaultRequirements
+// localDependencies decides the dependency source from a local directory,
+// with the frontend's code and the same .dockerignore rules.
+func localDependencies(dir string, s *spec.Spec) (*frontend.Dependencies, error) {
+	ignore, err := readDockerignore(dir)
+	if err != nil {
+		return nil, err
 	}
-	dt, err := os.ReadFile(filepath.Join(dir, want))
-	switch {
-	case err == nil:
-		return want, dt, nil
-	case field != "":
-		return "", nil, fmt.Errorf("%s %q does not exist in %s", field, want, dir)
-	default:
-		return "", nil, nil
+	pm, err := patternmatcher.New(distillllb.ContextExcludes(ignore, s))
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return frontend.DetectDependencies(pydeps.FileReaderFunc(func(name string) ([]byte, bool, error) {
+		name = filepath.ToSlash(filepath.Clean(name))
+		if excluded, _ := pm.MatchesOrParentMatches(name); excluded {
+			return nil, false, nil
+		}
+		p := filepath.Join(root, filepath.FromSlash(name))
+		// like BuildKit, never follow a link out of the context
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, false, nil
+		}
+		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return nil, false, nil
+		}
+		st, err := os.Stat(real)
+		if err != nil {
+			return nil, false, nil
+		}
+		if st.IsDir() {
+			return nil, false, fmt.Errorf("%s is a directory; name a dependency file", name)
+		}
+		f, err := os.Open(real)
+		if err != nil {
+			return nil, false, err
+		}
+		defer f.Close()
+		dt, err := io.ReadAll(io.LimitReader(f, pydeps.MaxFileSize+1))
+		return dt, err == nil, err
+	}), s)
+}
+
+func readDockerignore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if err != nil {
+		return nil, nil
+	}
+	defer f.Close()
+	ignore, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return ignore, nil
 }
 
 func llbCmd() *cobra.Command {
@@ -165,24 +210,32 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 	if err != nil {
 		return nil, err
 	}
-	var ignore []string
-	if f, err := os.Open(filepath.Join(dir, ".dockerignore")); err == nil {
-		ignore, err = ignorefile.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf(".dockerignore: %w", err)
-		}
+	ignore, err := readDockerignore(dir)
+	if err != nil {
+		return nil, err
 	}
-	req, _, err := localRequirements(dir, s)
+	deps, err := localDependencies(dir, s)
 	if err != nil {
 		return nil, err
 	}
 	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	// offline: the Python minor is the pair's (a build reads it from the images)
+	minor := pair.PythonVersion
+	if minor == "" {
+		minor = s.Python.Version
+	}
+	if minor == "" {
+		minor = spec.DefaultPythonVersion
+	}
+	planned, _, err := deps.Plan(s, platform, minor, dockerspec.DockerOCIImage{})
+	if err != nil {
+		return nil, err
+	}
 	ctxState := llb.Local("context", llb.ExcludePatterns(distillllb.ContextExcludes(ignore, s)), llb.SharedKeyHint("context"))
 	out, err := distillllb.Build(s, pair, distillllb.Bases{
 		Builder: distillllb.Image{Ref: pair.Builder},
 		Runtime: distillllb.Image{Ref: pair.Runtime},
-	}, distillllb.Options{Context: ctxState, Platform: platform, Deps: distillllb.Dependencies{RequirementsPath: req, Describe: req}})
+	}, distillllb.Options{Context: ctxState, Platform: platform, Deps: planned})
 	if err != nil {
 		return nil, err
 	}
