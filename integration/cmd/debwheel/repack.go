@@ -132,9 +132,7 @@ func repack(s spec, debs map[string]*deb) (*wheel, error) {
 	if err := w.metadata(s, md, debs, all, usedFill); err != nil {
 		return nil, err
 	}
-	if err := w.checkScripts(scripts); err != nil {
-		return nil, err
-	}
+	w.noteScripts(scripts)
 	if w.Tag, err = wheelTag(w.Files); err != nil {
 		return nil, err
 	}
@@ -284,6 +282,9 @@ func (w *wheel) metadata(s spec, md *metaDir, debs map[string]*deb, all tree, us
 	w.Name = m.get("Name")
 	if md.egg {
 		w.Notes = append(w.Notes, "egg-info converted")
+		// A PKG-INFO of metadata 2.x written by a recent setuptools carries
+		// Requires-Dist itself (lxml, pillow, sqlalchemy): requires.txt then
+		// says the same. Older ones have only requires.txt (python-dotenv).
 		if rt := md.files["requires.txt"]; rt != nil && len(m.all("Requires-Dist")) == 0 {
 			reqs, extras, err := eggRequires(string(rt.data))
 			if err != nil {
@@ -351,10 +352,11 @@ func (w *wheel) metadata(s spec, md *metaDir, debs map[string]*deb, all tree, us
 	return nil
 }
 
-// checkScripts: every /usr/bin file must be a console or GUI script of
-// entry_points.txt, which pip turns back into a script. Debian-only
-// scripts are reported, not shipped.
-func (w *wheel) checkScripts(scripts []string) error {
+// noteScripts reports the /usr/bin files that are no console or GUI
+// script of entry_points.txt: pip recreates those that are; the others are
+// Debian's own and not shipped (dh_python3-ply; python-dotenv, Debian's
+// name for dotenv; flit's script, when the wheel is flit_core).
+func (w *wheel) noteScripts(scripts []string) {
 	eps := map[string]bool{}
 	if f, ok := w.Files[w.DistInfo+"/entry_points.txt"]; ok {
 		section := ""
@@ -377,9 +379,8 @@ func (w *wheel) checkScripts(scripts []string) error {
 		}
 	}
 	if len(lost) > 0 {
-		w.Notes = append(w.Notes, "not shipped (Debian-only, no entry point): /usr/bin/"+strings.Join(lost, ", /usr/bin/"))
+		w.Notes = append(w.Notes, "not shipped (no console script of this wheel): /usr/bin/"+strings.Join(lost, ", /usr/bin/"))
 	}
-	return nil
 }
 
 var extRE = regexp.MustCompile(`\.cpython-(\d+)[a-z]*-([a-z0-9_]+)-linux-gnu\.so$`)
