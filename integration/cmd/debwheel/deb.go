@@ -148,8 +148,10 @@ func cleanRel(p string) string {
 	return strings.TrimPrefix(p, "/")
 }
 
-// merge adds other's entries. The same path from two packages is fine when
-// both are directories or identical files; anything else is a conflict.
+// merge adds other's entries. The same module path from two packages is
+// fine when both are directories or identical files; anything else there
+// is a conflict. Outside the site directories (docs, /usr/share) the first
+// package's entry stays: those files never reach the wheel by themselves.
 func (t tree) merge(other tree) error {
 	for p, n := range other {
 		old, ok := t[p]
@@ -160,11 +162,17 @@ func (t tree) merge(other tree) error {
 		switch {
 		case old.dir && n.dir:
 		case !old.dir && !n.dir && old.link == n.link && bytes.Equal(old.data, n.data):
+		case !inSite(p):
 		default:
 			return fmt.Errorf("%s is in both %s and %s, differently", p, old.pkg, n.pkg)
 		}
 	}
 	return nil
+}
+
+func inSite(p string) bool {
+	_, _, ok := sitePath(p)
+	return ok
 }
 
 // maxHops bounds symlink chains (Linux: 40).

@@ -110,17 +110,6 @@ func repack(s spec, debs map[string]*deb) (*wheel, error) {
 			return nil, err
 		}
 	}
-	for _, list := range []struct {
-		opt  string
-		vals []string
-		used map[string]bool
-	}{{"top", s.Top, usedTop}, {"drop", s.Drop, usedDrop}, {"fill", s.Fill, usedFill}} {
-		for _, v := range list.vals {
-			if !list.used[v] {
-				return nil, fmt.Errorf("%s=%s matches nothing (a typo, or no longer needed)", list.opt, v)
-			}
-		}
-	}
 	if len(w.Files) == 0 {
 		return nil, fmt.Errorf("no module files under %s in %s", strings.Join(sitePrefixes, " or "), strings.Join(s.Packages, " "))
 	}
@@ -131,6 +120,18 @@ func repack(s spec, debs map[string]*deb) (*wheel, error) {
 	}
 	if err := w.metadata(s, md, debs, all, usedFill); err != nil {
 		return nil, err
+	}
+	// every option must have mattered (metadata files may use fill= too)
+	for _, list := range []struct {
+		opt  string
+		vals []string
+		used map[string]bool
+	}{{"top", s.Top, usedTop}, {"drop", s.Drop, usedDrop}, {"fill", s.Fill, usedFill}} {
+		for _, v := range list.vals {
+			if !list.used[v] {
+				return nil, fmt.Errorf("%s=%s matches nothing (a typo, or no longer needed)", list.opt, v)
+			}
+		}
 	}
 	w.noteScripts(scripts)
 	if w.Tag, err = wheelTag(w.Files); err != nil {
