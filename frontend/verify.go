@@ -45,7 +45,7 @@ func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.S
 		return errors.Wrap(err, "reading the start-up verification's report")
 	}
 	hints := whichPackages(ctx, c, s, bases, opt, r)
-	return reportVerified(ctx, s, src, lint.Verified(s, pair, r, hints))
+	return reportVerified(ctx, s, src, lint.Verified(s, pair, r, hints), hints)
 }
 
 // whichPackages asks the runtime's Debian release which packages ship the
@@ -83,7 +83,7 @@ func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb
 
 // reportVerified fails the build on the verification's errors, all of them
 // in one message, and passes its warnings on (policy.strict fails on them).
-func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding) error {
+func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding, hints map[string]string) error {
 	var errs []string
 	var ranges []*pb.Range
 	var warnings []lint.Finding
@@ -104,7 +104,11 @@ func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, fin
 		if len(errs) > 1 {
 			head += fmt.Sprintf(" (%d problems)", len(errs))
 		}
-		err := errors.New(head + ":\n  " + strings.Join(errs, "\n  ") + "\n(policy.verify: warn reports these without failing; off skips the verification)")
+		fix := ""
+		if pkgs := runtimePackagesFix(s, hints); pkgs != "" {
+			fix = "\nall missing libraries together: app.runtimePackages: [" + pkgs + "]"
+		}
+		err := errors.New(head + ":\n  " + strings.Join(errs, "\n  ") + fix + "\n(policy.verify: warn reports these without failing; off skips the verification)")
 		return errdefs.WithSource(err, sourceOf(src, ranges))
 	}
 	return report(ctx, s, src, warnings)
@@ -124,4 +128,20 @@ func canRun(c client.Client, p ocispecs.Platform) bool {
 		}
 	}
 	return false
+}
+
+// runtimePackagesFix is the app.runtimePackages list that adds every
+// library the hints name to what the spec already lists.
+func runtimePackagesFix(s *spec.Spec, hints map[string]string) string {
+	if len(hints) == 0 {
+		return ""
+	}
+	pkgs := append([]string{}, s.App.RuntimePackages...)
+	for _, p := range hints {
+		if !slices.Contains(pkgs, p) {
+			pkgs = append(pkgs, p)
+		}
+	}
+	slices.Sort(pkgs[len(s.App.RuntimePackages):])
+	return strings.Join(pkgs, ", ")
 }

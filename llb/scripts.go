@@ -63,7 +63,7 @@ def project_files(name):
     # compiled: recompiling the whole venv would cost every code change
     norm = lambda n: n.replace("-", "_").replace(".", "_").lower()
     for rec in glob.glob(venv + "/lib/python3*/site-packages/*.dist-info/RECORD"):
-        dist = os.path.basename(os.path.dirname(rec)).rsplit("-", 1)[0]
+        dist = os.path.basename(os.path.dirname(rec))[:-len(".dist-info")].rsplit("-", 1)[0]
         if norm(dist) == norm(name):
             site = os.path.dirname(os.path.dirname(rec))
             with open(rec, encoding="utf-8") as fh:
@@ -259,7 +259,18 @@ status = []
 for f in sorted(glob.glob(root + "/var/lib/dpkg/status.d/*")) + [root + "/var/lib/dpkg/status"]:
     if os.path.isfile(f) and not f.endswith(".md5sums"):
         for block in open(f, encoding="utf-8", errors="replace").read().split("\n\n"):
-            lines = [l for l in block.splitlines() if l and not l.startswith("Status:")]
+            # installed as they are: distroless images carry packages
+            # without all their dependencies (tzdata without debconf), which
+            # apt would otherwise try to repair
+            lines, skip = [], False
+            for l in block.splitlines():
+                if l[:1] in (" ", "\t"):
+                    if not skip:
+                        lines.append(l)
+                    continue
+                skip = l.split(":", 1)[0] in ("Status", "Depends", "Pre-Depends", "Recommends", "Conflicts", "Breaks")
+                if l and not skip:
+                    lines.append(l)
             if any(l.startswith("Package:") for l in lines):
                 status.append("\n".join(lines[:1] + ["Status: install ok installed"] + lines[1:]))
 open(tmp + "/status", "w").write("\n\n".join(status) + "\n")
@@ -289,7 +300,9 @@ if which:
     for soname in wanted:
         stem = soname.split(".so")[0]
         names = subprocess.run(["apt-cache", *apt, "pkgnames", stem], capture_output=True, text=True, env=env).stdout.split()
-        names = sorted(n for n in names if not re.search(r"-(dev|dbg|doc|bin|tools|utils)$|-dbgsym$", n))[:8]
+        # the Debian policy name (libpq5, libyaml-0-2, libxcb1) first
+        names = sorted((n for n in names if not re.search(r"-(dev|dbg|doc|bin|tools|utils)$|-dbgsym$", n)),
+                       key=lambda n: (not re.match(re.escape(stem) + r"-?[0-9]", n), len(n), n))[:8]
         for n in names:
             d = os.path.join(tmp, "w-" + n)
             os.makedirs(d, exist_ok=True)
@@ -337,6 +350,8 @@ for name, ver in sorted(plan):
             if not os.path.islink(p) and os.lstat(p).st_mode & 0o6000:
                 fail("%s ships the setuid/setgid file %s, which the runtime must not have" % (n, "/" + rel))
     for doc in glob.glob(unpack + "/usr/share/doc/*"):
+        if os.path.islink(doc) or not os.path.isdir(doc):
+            continue
         for f in os.listdir(doc):
             if f != "copyright":
                 p = os.path.join(doc, f)
@@ -461,7 +476,7 @@ def is_elf(f):
         return False
 
 loader = elf_interp(os.path.realpath(sys.executable))
-checked = 0
+checked, flagged = 0, set()
 if loader:
     objs = []
     for top in (venv, app_dir):
@@ -472,7 +487,10 @@ if loader:
                     objs.append(p)
     for p in sorted(objs):
         checked += 1
-        r = subprocess.run([loader, "--list", p], capture_output=True, text=True, timeout=30)
+        # ldd's way: the loader lists what it would load, marking what it
+        # cannot find, for every missing library (--list stops at the first)
+        env = {"LD_TRACE_LOADED_OBJECTS": "1", "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", "")}
+        r = subprocess.run([loader, p], capture_output=True, text=True, timeout=30, env=env)
         missing = []
         for line in (r.stdout + r.stderr).splitlines():
             line = line.strip()
@@ -480,13 +498,18 @@ if loader:
                 missing.append(line.split()[0])
             elif "version" in line and "not found" in line:
                 missing.append(line.split(": ", 1)[-1])
+            elif "error while loading shared libraries: " in line:
+                missing.append(line.split("error while loading shared libraries: ", 1)[1].split(":")[0])
         if missing:
+            flagged.add(p)
             shown = p[len(app_dir):] if p.startswith(app_dir + "/") else p
             problem("library", "error", object=shown, missing=missing)
 report["elf_objects"] = checked
 
 # imports
 site = glob.glob(venv + "/lib/python3*/site-packages")
+# packages with a missing library are reported as such, not again as fallbacks
+flagged_pkgs = {os.path.relpath(f, sp).split("/")[0] for f in flagged for sp in site if f.startswith(sp + "/")}
 def top_levels(dist):
     tl = os.path.join(dist, "top_level.txt")
     names = set()
@@ -516,6 +539,10 @@ for sp in site:
         for mod in top_levels(dist):
             if mod in imported:
                 continue
+            # top_level.txt may name modules the distribution does not ship
+            # (a build-time shim); only what is there is meant to import
+            if not any(os.path.exists(os.path.join(sp, mod + ext)) for ext in ("", ".py")) and not glob.glob(os.path.join(sp, mod + ".*.so")):
+                continue
             modules += 1
             try:
                 importlib.import_module(mod)
@@ -530,7 +557,7 @@ for sp in site:
         if not all(p.isidentifier() for p in parts[:-1]):
             continue
         name = ".".join(parts[:-1] + [parts[-1].split(".")[0]])
-        if imported.get(parts[0]) is not True or name == parts[0]:
+        if imported.get(parts[0]) is not True or name == parts[0] or parts[0] in flagged_pkgs:
             continue
         try:
             importlib.import_module(name)

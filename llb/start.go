@@ -18,7 +18,7 @@ import (
 
 // VerifyReport is where the verification's JSON report lies in
 // Result.Verify.
-const VerifyReport = "/report.json"
+const VerifyReport = "/out/report.json"
 
 const (
 	runtimeMount   = "/run/distill/runtime"
@@ -111,7 +111,7 @@ func (b *builder) verifyState(layers []llb.State, bst llb.State, cfg dockerspec.
 	)
 	root := llb.Merge(layers, llb.WithCustomName("[verify] the image without the app's code"))
 	pathEnv := newEnvList(cfg.Config.Env).get("PATH", defaultPath)
-	args := []string{VenvDir + "/bin/python", "-I", "-c", verifyScript, verifyOut + VerifyReport, VenvDir, verifyAppMount, pathEnv}
+	args := []string{VenvDir + "/bin/python", "-I", "-c", verifyScript, verifyOut + "/report.json", VenvDir, verifyAppMount, pathEnv}
 	opts := []llb.RunOption{
 		llb.Args(append(args, entry...)),
 		llb.User(RuntimeUser),
@@ -126,7 +126,8 @@ func (b *builder) verifyState(layers []llb.State, bst llb.State, cfg dockerspec.
 	}
 	opts = append(opts, withConstraints(b.constraints("verify", "app.entrypoint", "verify the image starts: entrypoint, libraries, imports (as %s, no network)", RuntimeUser)))
 	run := root.Run(opts...)
-	return run.AddMount(verifyOut, llb.Scratch().File(llb.Mkdir("/", 0o777), llb.WithCustomName("[internal] verification report directory")))
+	out := llb.Scratch().File(llb.Mkdir("/out", 0o755, llb.WithUIDGID(65532, 65532)), llb.WithCustomName("[internal] verification report directory"))
+	return run.AddMount(verifyOut, out, llb.SourcePath("/out"))
 }
 
 // healthcheck turns app.healthcheck into an exec-form HEALTHCHECK: the
