@@ -144,8 +144,8 @@ func copyExample(t *testing.T, name string, edit func(string) string) app {
 		t.Fatal(err)
 	}
 	s := string(dt)
-	if name == "python-deps" {
-		s = strings.Replace(s, "  requirements: requirements.txt\n", "  requirements: requirements.txt\n  indexUrl: "+tb.indexURL+"\n", 1)
+	if name != "python-http" {
+		s = withIndex(s, tb.indexURL)
 	}
 	if edit != nil {
 		s = edit(s)
@@ -154,6 +154,21 @@ func copyExample(t *testing.T, name string, edit func(string) string) app {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// withIndex points a spec's dependency install at the test bed's index
+// (PyPI is not reachable here): indexUrl is added to its python section,
+// which is created when the spec has none.
+func withIndex(spec, url string) string {
+	if i := strings.Index(spec, "\npython:\n"); i >= 0 {
+		i += len("\npython:\n")
+		return spec[:i] + "  indexUrl: " + url + "\n" + spec[i:]
+	}
+	i := strings.Index(spec, "\napp:")
+	if i < 0 {
+		return spec + "python:\n  indexUrl: " + url + "\n"
+	}
+	return spec[:i+1] + "python:\n  indexUrl: " + url + "\n" + spec[i+1:]
 }
 
 func (a app) write(t *testing.T, rel, content string) {
