@@ -208,6 +208,8 @@ type builder struct {
 	// may have changed it. appState is the builder right after the app
 	// copy, the base of the project layer's diff.
 	depsState, appState llb.State
+	// packagesLayer is the app.runtimePackages layer, nil without any.
+	packagesLayer *llb.State
 }
 
 func (b *builder) workdir() string {
@@ -387,9 +389,6 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 	args = append(args, "-r", requirementsMount+"/requirements.txt")
 	args = append(args, b.indexArgs()...)
 	opts := []llb.RunOption{}
-	if d.Generated != nil || d.RequirementsPath != "" {
-		opts = append(opts, llb.AddMount(requirementsMount, req, llb.Readonly))
-	}
 	if len(d.LocalPaths) > 0 {
 		// path dependencies of a lock: only those paths, so other code
 		// changes still leave the install cached
@@ -409,6 +408,7 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 	opts = append(opts, b.pipEnv()...)
 	if d.Generated != nil || d.RequirementsPath != "" {
 		run := append(append([]llb.RunOption{}, opts...), llb.Args(args),
+			llb.AddMount(requirementsMount, req, llb.Readonly),
 			withConstraints(b.constraints("builder", d.Field, "pip install %s", d.Describe)))
 		st = st.Run(run...).Root()
 	}
@@ -537,6 +537,7 @@ func (b *builder) runtimeLayers(bst llb.State) []llb.State {
 	layers := []llb.State{base}
 	if pkgs, ok := b.runtimePackages(); ok {
 		layers = append(layers, pkgs)
+		b.packagesLayer = &pkgs
 	}
 	venvFrom := b.depsState
 	if len(b.s.Build.Commands) > 0 || !b.opt.Deps.any() {

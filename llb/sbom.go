@@ -19,6 +19,10 @@ const SBOMPath = "/out/sbom.spdx.json"
 // finished venv through read-only mounts; nothing of it reaches the image.
 func (b *builder) sbomState(bst llb.State) llb.State {
 	runtimeBase := llb.Image(b.bases.Runtime.Pinned(), llb.Platform(b.opt.Platform))
+	if b.packagesLayer != nil {
+		// the runtime packages are recorded in status.d like the base's own
+		runtimeBase = llb.Merge([]llb.State{runtimeBase, *b.packagesLayer}, llb.WithCustomName("[sbom] runtime base and runtime packages"))
+	}
 	out := llb.Scratch().File(llb.Mkdir("/out", 0o755, llb.WithUIDGID(BuildUID, BuildGID)),
 		llb.WithCustomName("[internal] sbom output directory"))
 	epoch := ""
