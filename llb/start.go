@@ -174,11 +174,11 @@ func (b *builder) healthcheck() *dockerspec.HealthcheckConfig {
 
 // Report is the verification's result as verifyScript writes it.
 type Report struct {
-	Python      string          `json:"python"`
-	ELFObjects  int             `json:"elf_objects"`
-	Modules     int             `json:"modules"`
-	Errors      []ReportProblem `json:"errors"`
-	Warnings    []ReportProblem `json:"warnings"`
+	Python     string          `json:"python"`
+	ELFObjects int             `json:"elf_objects"`
+	Modules    int             `json:"modules"`
+	Errors     []ReportProblem `json:"errors"`
+	Warnings   []ReportProblem `json:"warnings"`
 }
 
 // ReportProblem is one problem found; which fields are set depends on Kind.
