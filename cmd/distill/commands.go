@@ -119,7 +119,18 @@ func localDependencies(dir string, s *spec.Spec) (*frontend.Dependencies, error)
 	if err != nil {
 		return nil, err
 	}
-	pm, err := patternmatcher.New(distillllb.ContextExcludes(ignore, s))
+	fs, err := contextReader(dir, distillllb.ContextExcludes(ignore, s))
+	if err != nil {
+		return nil, err
+	}
+	return frontend.DetectDependencies(fs, s)
+}
+
+// contextReader reads files of a local directory the way a build sees its
+// context: a path that excludes (.dockerignore syntax) match, or a link
+// that leads out of the directory, reads as absent.
+func contextReader(dir string, excludes []string) (pydeps.FileReaderFunc, error) {
+	pm, err := patternmatcher.New(excludes)
 	if err != nil {
 		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
@@ -127,7 +138,7 @@ func localDependencies(dir string, s *spec.Spec) (*frontend.Dependencies, error)
 	if err != nil {
 		return nil, err
 	}
-	return frontend.DetectDependencies(pydeps.FileReaderFunc(func(name string) ([]byte, bool, error) {
+	return func(name string) ([]byte, bool, error) {
 		name = filepath.ToSlash(filepath.Clean(name))
 		if excluded, _ := pm.MatchesOrParentMatches(name); excluded {
 			return nil, false, nil
@@ -155,7 +166,7 @@ func localDependencies(dir string, s *spec.Spec) (*frontend.Dependencies, error)
 		defer f.Close()
 		dt, err := io.ReadAll(io.LimitReader(f, pydeps.MaxFileSize+1))
 		return dt, err == nil, err
-	}), s)
+	}, nil
 }
 
 func readDockerignore(dir string) ([]string, error) {
