@@ -50,10 +50,12 @@ func rootCmd() *cobra.Command {
 		Long: `distill turns a short distill.yaml into a hardened two-stage BuildKit build:
 a builder stage that installs your dependencies as a non-root user, and a
 distroless (or Chainguard) runtime with no shell, no package manager and a
-numeric non-root user.`,
+numeric non-root user.
+
+New project? "distill init" writes a commented distill.yaml for it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(buildCmd(), validateCmd(), lockCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd())
+	root.AddCommand(initCmd(), buildCmd(), validateCmd(), lockCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd())
 	return root
 }
