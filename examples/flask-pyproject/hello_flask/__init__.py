@@ -1,0 +1,1 @@
+"""hello-flask: a Flask service whose console script starts it."""
