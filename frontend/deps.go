@@ -143,7 +143,7 @@ func (d *Dependencies) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor strin
 	case pydeps.KindNone:
 		return llb.Dependencies{}, nil, nil
 	case pydeps.KindRequirements:
-		return llb.Dependencies{RequirementsPath: d.Source.Path, Field: d.Field, Describe: d.Source.Path}, nil, nil
+		return llb.Dependencies{RequirementsPath: d.Source.Path, Field: d.Field, Describe: "-r " + d.Source.Path}, nil, nil
 	}
 	full := pythonMinor
 	if v := envGet(builder.Config.Env, "PYTHON_VERSION"); v != "" && (full == "" || strings.HasPrefix(v, full+".")) {

@@ -48,18 +48,22 @@ func pythonMinor(ctx context.Context, c client.Client, img llb.Image, p ocispecs
 	for _, start := range candidates {
 		cur := start
 		for hop := 0; hop < 8 && cur != ""; hop++ {
-			if m := pythonNameRe.FindStringSubmatch(path.Base(cur)); m != nil {
-				if _, err := ref.StatFile(ctx, client.StatRequest{Path: cur}); err == nil {
-					return m[1], start, nil
-				}
-			}
-			st, err := ref.StatFile(ctx, client.StatRequest{Path: cur})
-			if err != nil || st.Linkname == "" {
+			// ReadDir, not StatFile: StatFile resolves symlinks before it
+			// stats, so it never shows a link's target name
+			dir, name := path.Split(cur)
+			entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir, IncludePattern: name})
+			if err != nil || len(entries) != 1 || entries[0].Path != name {
 				break
 			}
-			next := st.Linkname
+			if m := pythonNameRe.FindStringSubmatch(name); m != nil && entries[0].Linkname == "" {
+				return m[1], start, nil
+			}
+			next := entries[0].Linkname
+			if next == "" {
+				break
+			}
 			if !strings.HasPrefix(next, "/") {
-				next = path.Join(path.Dir(cur), next)
+				next = path.Join(dir, next)
 			}
 			cur = next
 		}

@@ -327,6 +327,9 @@ if sim.returncode != 0:
     fail("apt cannot install %s on Debian %s next to the runtime's packages:\n%s" % (" ".join(wanted), suite, sim.stdout + sim.stderr))
 plan = re.findall(r"(?m)^Inst (\S+) (?:\[[^]]*\] )?\((\S+) ", sim.stdout)
 refused = {"bash", "dash", "busybox", "busybox-static", "zsh", "ksh", "mksh", "posh", "yash", "apt", "dpkg", "python3-pip", "apk-tools"}
+for name in wanted:
+    if name in refused:
+        fail("%s is a shell or package manager, which the runtime must not have" % name)
 for name, ver in plan:
     if name.split(":")[0] in refused:
         fail("%s would bring %s (a shell or package manager), which the runtime must not have; the packages that need it cannot be used without one" % (" ".join(wanted), name))

@@ -265,8 +265,8 @@ func under(p string, dirs []string) bool {
 	return false
 }
 
-// privateKeys returns the paths of the layer's regular files that contain a
-// PEM private key.
+// privateKeys returns the paths of the layer's regular files, other than
+// ELF objects, that contain a PEM private key.
 func privateKeys(blob []byte) ([]string, error) {
 	var out []string
 	marker := []byte("PRIVATE KEY-----")
@@ -278,7 +278,10 @@ func privateKeys(blob []byte) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if bytes.Contains(b, marker) && privateKey.Match(b) {
+		// compiled code is skipped: libraries quote PEM markers in their
+		// parsers and messages (glib's libgio does), while a key leaked
+		// from a build context is a text file
+		if bytes.Contains(b, marker) && !bytes.HasPrefix(b, []byte("\x7fELF")) && privateKey.Match(b) {
 			p, err := cleanPath(h.Name)
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -592,4 +593,15 @@ func (img *Image) Attestations() (map[string]Attestation, error) {
 		return nil, fmt.Errorf("%s: %w", img.Path, err)
 	}
 	return out, nil
+}
+
+// DockerConfig is the image config as Docker reads it, with the fields the
+// OCI spec lacks (Healthcheck, OnBuild, Shell).
+func (img *Image) DockerConfig() (dockerspec.DockerOCIImage, error) {
+	var c dockerspec.DockerOCIImage
+	raw, ok := img.files["blobs/sha256/"+strings.TrimPrefix(img.ConfigDigest, "sha256:")]
+	if !ok {
+		return c, fmt.Errorf("config blob %s not in %s", img.ConfigDigest, img.Path)
+	}
+	return c, json.Unmarshal(raw, &c)
 }
