@@ -138,6 +138,11 @@ func contextReader(dir string, excludes []string) (pydeps.FileReaderFunc, error)
 	if err != nil {
 		return nil, err
 	}
+	// DIR itself may be a link (a checkout reached through one): the
+	// context is what it points at, as BuildKit's local source sees it
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
 	return func(name string) ([]byte, bool, error) {
 		name = filepath.ToSlash(filepath.Clean(name))
 		if excluded, _ := pm.MatchesOrParentMatches(name); excluded {
