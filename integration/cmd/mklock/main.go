@@ -21,7 +21,7 @@
 // Usage:
 //
 //	mklock [-index URL] -uv uv.lock [-pylock pylock.toml] DIR
-//	mklock [-index URL] -requirements requirements.txt [-python 3.13] [-arch amd64] (requirements.in | DIR)
+//	mklock [-index URL] -requirements requirements.txt [-python 3.13] [-arch amd64] [-header TEXT] (requirements.in | DIR)
 //
 // DIR holds a pyproject.toml (PEP 621 [project], PEP 735
 // [dependency-groups]); a requirements.in has one PEP 508 requirement per
@@ -395,12 +395,7 @@ func pylockMarkers(in *input, r *resolver, nodes []*node) (map[string]string, er
 	return out, nil
 }
 
-func write(path string, data []byte) error {
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return err
-	}
-	return nil
-}
+func write(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
 
 // logOut receives what mklock wrote (tests discard it).
 var logOut io.Writer = os.Stderr
