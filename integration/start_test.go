@@ -298,3 +298,20 @@ func TestHealthcheck(t *testing.T) {
 		})
 	}
 }
+
+// TestBasePlatformMismatch: a base image that has no variant for the
+// target platform fails the build, naming the image and what it offers,
+// instead of shipping its binaries under the target's label. (The
+// stand-ins are single-platform linux/amd64 images.)
+func TestBasePlatformMismatch(t *testing.T) {
+	need(t)
+	a := newApp(t, nativeSpec(""), map[string]string{"app.py": "print(1)\n"})
+	_, out, err := tryBuild(t, a, viaCLI, "--platform", "linux/arm64")
+	if err == nil {
+		t.Fatalf("an arm64 build on amd64-only bases succeeded:\n%s", tail(out, 20))
+	}
+	want := regexp.MustCompile(`(builder|runtime) image \S+@sha256:[0-9a-f]{64} is for linux/amd64, but the build targets linux/arm64`)
+	if !want.MatchString(out) {
+		t.Errorf("output lacks %q:\n%s", want, tail(out, 20))
+	}
+}
