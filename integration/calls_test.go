@@ -71,8 +71,8 @@ func TestCallTargetsOutlineAndBuilderTarget(t *testing.T) {
 		t.Errorf("--call=targets (%v):\n%s", err, tail(out, 20))
 	}
 	out, err = buildxCall(t, a, "outline")
-	if err != nil || !strings.Contains(out, "pip-index") || !strings.Contains(out, "SOURCE_DATE_EPOCH") {
-		t.Errorf("--call=outline does not list the secret and SOURCE_DATE_EPOCH (%v):\n%s", err, tail(out, 20))
+	if err != nil || !strings.Contains(out, "pip-index") || !strings.Contains(out, "SOURCE_DATE_EPOCH") || !strings.Contains(out, "dependencies: requirements.txt") {
+		t.Errorf("--call=outline does not list the secret, SOURCE_DATE_EPOCH and the dependency source (%v):\n%s", err, tail(out, 20))
 	}
 
 	b := copyExample(t, "python-deps", nil)

@@ -50,10 +50,17 @@ func TestBuildFlagErrors(t *testing.T) {
 }
 
 func TestValidateExamplesAndSchema(t *testing.T) {
-	for _, ex := range []string{"python-http", "python-deps"} {
-		out, err := run(t, "validate", "../../examples/"+ex)
-		if err != nil || !strings.Contains(out, ": ok (") {
-			t.Errorf("validate %s: %v %s", ex, err, out)
+	for _, ex := range []struct{ name, deps string }{
+		{"python-http", "dependencies: none"},
+		{"python-deps", "dependencies: requirements.txt (requirements, from python.requirements)"},
+		{"flask-pyproject", "dependencies: pyproject.toml (pyproject, detected)"},
+		{"fastapi-uv", "dependencies: uv.lock (uv.lock, detected)"},
+		{"poetry-app", "dependencies: poetry.lock (poetry.lock, detected)"},
+		{"django-gunicorn", "dependencies: requirements.txt (requirements, detected)"},
+	} {
+		out, err := run(t, "validate", "../../examples/"+ex.name)
+		if err != nil || !strings.Contains(out, ": ok (") || !strings.Contains(out, ex.deps) {
+			t.Errorf("validate %s: %v %s\nwant %q", ex.name, err, out, ex.deps)
 		}
 	}
 	out, err := run(t, "schema")
