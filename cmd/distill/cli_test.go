@@ -63,6 +63,18 @@ func TestValidateExamplesAndSchema(t *testing.T) {
 			t.Errorf("validate %s: %v %s\nwant %q", ex.name, err, out, ex.deps)
 		}
 	}
+	// a lock that lacks a pyproject.toml dependency fails validate too
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/fastapi-uv")); err != nil {
+		t.Fatal(err)
+	}
+	py, _ := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte(strings.Replace(string(py), "dependencies = [", "dependencies = [\n    \"requests>=2\",", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "validate", dir); err == nil || !strings.Contains(out, `dependency "requests" is not in uv.lock`) {
+		t.Errorf("validate of a stale uv.lock: %v %s", err, out)
+	}
 	out, err := run(t, "schema")
 	if err != nil || !strings.Contains(out, `"apiVersion"`) {
 		t.Errorf("schema: %v %.200s", err, out)

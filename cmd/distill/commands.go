@@ -74,6 +74,13 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
+			// a lock is checked against pyproject.toml (and parsed whole)
+			// here as in a build, for the default platform and the pair's
+			// Python: a stale lock should not wait for the build to fail
+			if _, _, err := deps.Plan(s, ocispecs.Platform{OS: "linux", Architecture: "amd64"}, offlinePython(s, pair), dockerspec.DockerOCIImage{}); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
 			for _, f := range findings {
 				where := path
 				if pos, ok := s.Positions[f.Field]; ok {
@@ -235,15 +242,7 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 		return nil, err
 	}
 	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	// offline: the Python minor is the pair's (a build reads it from the images)
-	minor := pair.PythonVersion
-	if minor == "" {
-		minor = s.Python.Version
-	}
-	if minor == "" {
-		minor = spec.DefaultPythonVersion
-	}
-	planned, _, err := deps.Plan(s, platform, minor, dockerspec.DockerOCIImage{})
+	planned, _, err := deps.Plan(s, platform, offlinePython(s, pair), dockerspec.DockerOCIImage{})
 	if err != nil {
 		return nil, err
 	}
@@ -365,4 +364,16 @@ func writeMetadata(path string, resp map[string]string) error {
 		return err
 	}
 	return os.WriteFile(path, dt, 0o644)
+}
+
+// offlinePython is the Python minor a command without an engine assumes:
+// the pair's, or the spec's; a build reads it from the images instead.
+func offlinePython(s *spec.Spec, pair distillllb.Pair) string {
+	switch {
+	case pair.PythonVersion != "":
+		return pair.PythonVersion
+	case s.Python.Version != "":
+		return s.Python.Version
+	}
+	return spec.DefaultPythonVersion
 }

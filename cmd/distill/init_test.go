@@ -17,19 +17,35 @@ func uvLock(project string, pkgs ...string) string {
 	var b strings.Builder
 	b.WriteString("version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n")
 	for _, p := range pkgs {
-		b.WriteString("\n[[package]]\nname = \"" + p + "\"\nversion = \"1.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n")
-		b.WriteString("wheels = [{ url = \"https://files.example.invalid/" + p + "-1.0-py3-none-any.whl\", hash = \"" + sha + "\" }]\n")
+		name, ver := lockPin(p)
+		b.WriteString("\n[[package]]\nname = \"" + name + "\"\nversion = \"" + ver + "\"\nsource = { registry = \"https://pypi.org/simple\" }\n")
+		b.WriteString("wheels = [{ url = \"https://files.example.invalid/" + name + "-" + ver + "-py3-none-any.whl\", hash = \"" + sha + "\" }]\n")
 	}
-	b.WriteString("\n[[package]]\nname = \"" + project + "\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\n")
+	// the project depends on every locked package, as uv records it
+	b.WriteString("\n[[package]]\nname = \"" + project + "\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [\n")
+	for _, p := range pkgs {
+		name, _ := lockPin(p)
+		b.WriteString("    { name = \"" + name + "\" },\n")
+	}
+	b.WriteString("]\n")
 	return b.String()
+}
+
+// lockPin splits "name==version" (version 1.0 when not given).
+func lockPin(p string) (string, string) {
+	if name, ver, ok := strings.Cut(p, "=="); ok {
+		return name, ver
+	}
+	return p, "1.0"
 }
 
 // poetryLock is a minimal poetry.lock (lock-version 2.1).
 func poetryLock(pkgs ...string) string {
 	var b strings.Builder
 	for _, p := range pkgs {
-		b.WriteString("[[package]]\nname = \"" + p + "\"\nversion = \"1.0\"\noptional = false\npython-versions = \">=3.8\"\ngroups = [\"main\"]\n")
-		b.WriteString("files = [{file = \"" + p + "-1.0-py3-none-any.whl\", hash = \"" + sha + "\"}]\n\n")
+		name, ver := lockPin(p)
+		b.WriteString("[[package]]\nname = \"" + name + "\"\nversion = \"" + ver + "\"\noptional = false\npython-versions = \">=3.8\"\ngroups = [\"main\"]\n")
+		b.WriteString("files = [{file = \"" + name + "-" + ver + "-py3-none-any.whl\", hash = \"" + sha + "\"}]\n\n")
 	}
 	b.WriteString("[metadata]\nlock-version = \"2.1\"\npython-versions = \"^3.11\"\ncontent-hash = \"0\"\n")
 	return b.String()
@@ -131,7 +147,7 @@ serve = "ledger.app:main"
 requires = ["poetry-core>=1.9"]
 build-backend = "poetry.core.masonry.api"
 `,
-				"poetry.lock":        poetryLock("flask", "gunicorn"),
+				"poetry.lock":        poetryLock("flask==3.1.0", "gunicorn==23.0.0"),
 				"ledger/__init__.py": "",
 				"ledger/app.py":      "from flask import Flask\napp = Flask(__name__)\n",
 			},
@@ -155,7 +171,7 @@ version = "0.1.0"
 requires-python = ">=3.11"
 dependencies = ["fastapi>=0.110", "uvicorn>=0.30"]
 `,
-				"uv.lock":          uvLock("shop", "fastapi", "starlette", "uvicorn"),
+				"uv.lock":          uvLock("shop", "fastapi==0.115.0", "uvicorn==0.32.0"),
 				"requirements.txt": "fastapi\n",
 				"app/__init__.py":  "",
 				"app/main.py":      "from fastapi import FastAPI\n\napp = FastAPI(title='shop')\n",
