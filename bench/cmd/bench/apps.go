@@ -27,19 +27,51 @@ type app struct {
 	// FiguresOnly apps are built once per system, for the image figures
 	// (python-http: the app without dependencies).
 	FiguresOnly bool
+	// Systems are the ways the app is built and compared (default: distill,
+	// expert, naive).
+	Systems []system
+	// Expert is the expert Dockerfile under bench/expert (default
+	// "Dockerfile"); its ignore file is Expert+".dockerignore", or
+	// bench/expert/.dockerignore for the default.
+	Expert string
+	// ExpertRequirements, when set, is a file under bench/expert that the
+	// expert's copy gets as requirements.txt: the hashed export of the
+	// app's lock, which bench checks against Lock before building.
+	ExpertRequirements string
+	// Lock is the app's lock file (the dependency source distill detects),
+	// "" for a requirements.txt app.
+	Lock string
+	// VerifyOff adds distillVerifyOff: the same spec with
+	// policy.verify: off, to measure the start-up verification's cost.
+	VerifyOff bool
 }
 
 var apps = []app{
 	{Name: "python-http", Src: "examples/python-http", FiguresOnly: true},
 	{
 		Name: "python-deps", Src: "examples/python-deps",
-		EditFile: "src/depsapp/__init__.py",
-		AddDeps:  []string{"dep04", "dep07", "dep09", "dep11", "dep13"},
+		EditFile:  "src/depsapp/__init__.py",
+		AddDeps:   []string{"dep04", "dep07", "dep09", "dep11", "dep13"},
+		VerifyOff: true,
 	},
 	{
 		Name: "large", Src: "bench/apps/large", Modules: 300,
-		EditFile: "src/largeapp/mods/m150.py",
-		AddDeps:  []string{"dep18", "dep17", "dep16", "dep20", "dep19"},
+		EditFile:  "src/largeapp/mods/m150.py",
+		AddDeps:   []string{"dep18", "dep17", "dep16", "dep20", "dep19"},
+		VerifyOff: true,
+	},
+	{
+		// FastAPI + pydantic (a compiled extension) under uvicorn, from
+		// uv.lock. No add-a-dependency scenario: that needs a relock (uv
+		// is not on the test bed), and no naive baseline: the comparison
+		// is with the expert's locked install.
+		Name: "fastapi-uv", Src: "examples/fastapi-uv",
+		EditFile:           "app/main.py",
+		Systems:            []system{distill, expert},
+		Expert:             "fastapi-uv.Dockerfile",
+		ExpertRequirements: "fastapi-uv.requirements.txt",
+		Lock:               "uv.lock",
+		VerifyOff:          true,
 	},
 }
 
@@ -50,16 +82,37 @@ const (
 	distill system = "distill"
 	expert  system = "expert"
 	naive   system = "naive"
+	// distillVerifyOff is distill with policy.verify: off. It shares every
+	// other step with distill, so on a shared engine whichever of the two
+	// builds second would find the other's steps cached: it gets a warm
+	// engine of its own.
+	distillVerifyOff system = "distill-verify-off"
 )
 
+// systems are the compared systems, in table order.
 var systems = []system{distill, expert, naive}
+
+// allSystems are every system the harness knows (for -systems).
+var allSystems = []system{distill, expert, naive, distillVerifyOff}
+
+// systemsOf gives the systems an app is built with, in table order.
+func (a app) systemsOf() []system {
+	out := append([]system{}, systems...)
+	if len(a.Systems) > 0 {
+		out = append([]system{}, a.Systems...)
+	}
+	if a.VerifyOff {
+		out = append(out, distillVerifyOff)
+	}
+	return out
+}
 
 // rotate gives the systems in a different order each run, so no system is
 // always the first to run after another system's build.
-func rotate(i int) []system {
-	out := make([]system, len(systems))
-	for j := range systems {
-		out[j] = systems[(i+j)%len(systems)]
+func rotate(syss []system, i int) []system {
+	out := make([]system, len(syss))
+	for j := range syss {
+		out[j] = syss[(i+j)%len(syss)]
 	}
 	return out
 }
@@ -76,7 +129,23 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	}
 	switch sys {
 	case distill:
-		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag)
+		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag, "")
+	case distillVerifyOff:
+		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag, "off")
+	case expert:
+		if a.ExpertRequirements == "" {
+			break
+		}
+		// the expert installs the hashed export of the lock
+		export := filepath.Join(cfg.repo, "bench", "expert", a.ExpertRequirements)
+		if _, err := checkExport(dir, a.Lock, export); err != nil {
+			return err
+		}
+		if err := copyFile(export, filepath.Join(dir, "requirements.txt")); err != nil {
+			return err
+		}
+	}
+	switch sys {
 	case expert, naive:
 		// the Dockerfiles expect requirements.txt (and the expert src/): an
 		// app without dependencies gets a comment-only file, which pip
@@ -91,8 +160,12 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	switch sys {
 	case expert:
 		os.Remove(filepath.Join(dir, "distill.yaml"))
-		for _, f := range []string{"Dockerfile", ".dockerignore"} {
-			if err := copyFile(filepath.Join(cfg.repo, "bench", "expert", f), filepath.Join(dir, f)); err != nil {
+		df, ignore := "Dockerfile", ".dockerignore"
+		if a.Expert != "" {
+			df, ignore = a.Expert, a.Expert+".dockerignore"
+		}
+		for src, dst := range map[string]string{df: "Dockerfile", ignore: ".dockerignore"} {
+			if err := copyFile(filepath.Join(cfg.repo, "bench", "expert", src), filepath.Join(dir, dst)); err != nil {
 				return err
 			}
 		}
@@ -106,9 +179,10 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 // writeSpec points the app's spec at the test bed's index and the bench-only
 // builder and runtime tags (the test bed has no PyPI; the base-image scenario
 // moves the runtime tag, and a private builder tag keeps a re-push of the
-// shared stand-in from invalidating a run), optionally with a `# syntax=` first line, and checks the result
-// parses to what was meant.
-func writeSpec(path, syntax, indexURL, builder, runtime string) error {
+// shared stand-in from invalidating a run), optionally with a `# syntax=`
+// first line and a policy.verify, and checks the result parses to what was
+// meant.
+func writeSpec(path, syntax, indexURL, builder, runtime, verify string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -122,7 +196,7 @@ func writeSpec(path, syntax, indexURL, builder, runtime string) error {
 		if strings.HasPrefix(l, "# syntax=") {
 			continue
 		}
-		if strings.HasPrefix(l, "indexUrl:") || strings.HasPrefix(l, "base:") {
+		if strings.HasPrefix(l, "indexUrl:") || strings.HasPrefix(l, "base:") || verify != "" && strings.HasPrefix(l, "policy:") {
 			return fmt.Errorf("%s already sets %s", path, l)
 		}
 		out = append(out, l)
@@ -135,6 +209,9 @@ func writeSpec(path, syntax, indexURL, builder, runtime string) error {
 		return fmt.Errorf("%s has no top-level python: block", path)
 	}
 	out = append(out, "base:", "  builder: "+builder, "  runtime: "+runtime)
+	if verify != "" {
+		out = append(out, "policy:", fmt.Sprintf("  verify: %q", verify))
+	}
 	text := strings.Join(out, "\n") + "\n"
 	s, err := spec.Parse(path, []byte(text))
 	if err != nil {
@@ -142,6 +219,9 @@ func writeSpec(path, syntax, indexURL, builder, runtime string) error {
 	}
 	if s.Python.IndexURL != indexURL || s.Base.Runtime != runtime || s.Base.Builder != builder {
 		return fmt.Errorf("rewritten spec %s: indexUrl %q, base.runtime %q", path, s.Python.IndexURL, s.Base.Runtime)
+	}
+	if verify != "" && s.Policy.Verify != verify {
+		return fmt.Errorf("rewritten spec %s: policy.verify %q, want %q", path, s.Policy.Verify, verify)
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
 }

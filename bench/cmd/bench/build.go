@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,18 +17,34 @@ type buildResult struct {
 	Seconds float64
 	// MaxRSSKB is the client process's peak resident set (VmHWM, sampled).
 	MaxRSSKB int64
+	// Verify is what became of distill's start-up verification step.
+	Verify verifyStep
 }
+
+// verifyStep is the start-up verification step of one distill build, as
+// the build's progress stream reported it.
+type verifyStep struct {
+	// State is "ran", "cached" or "absent" (no such step: verify: off).
+	State string
+	// Seconds is the step's own duration when it ran (engine clock).
+	Seconds float64 `json:",omitempty"`
+}
+
+// verifyVertex is the name of distill's start-up verification step
+// ("[verify] verify the image starts: entrypoint, libraries, imports …").
+const verifyVertex = "verify the image starts"
 
 // command returns the client command that builds dir with sys on the
 // engine at addr into an OCI tarball at out. Every system goes through a
 // client process talking to the same kind of buildkitd, with the same
-// output type.
+// output type and the same progress format (rawjson: the harness reads
+// which steps came back CACHED).
 func (cfg *config) command(sys system, dir, addr, out string) *exec.Cmd {
-	if sys == distill {
-		return exec.Command(cfg.distillBin, "build", "--addr", addr, "--progress", "plain",
+	if sys == distill || sys == distillVerifyOff {
+		return exec.Command(cfg.distillBin, "build", "--addr", addr, "--progress", "rawjson",
 			"-o", "type=oci,dest="+out, dir)
 	}
-	args := []string{"--addr", addr, "build", "--progress", "plain", "--frontend", "dockerfile.v0",
+	args := []string{"--addr", addr, "build", "--progress", "rawjson", "--frontend", "dockerfile.v0",
 		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
 		"--opt", "build-arg:PIP_INDEX_URL=" + cfg.indexURL,
 		"--output", "type=oci,dest=" + out}
@@ -58,7 +77,100 @@ func (cfg *config) build(sys system, dir, addr, out, logPath string) (buildResul
 		b, _ := os.ReadFile(logPath)
 		return buildResult{}, fmt.Errorf("%s build of %s failed: %v\n%s", sys, dir, err, tail(string(b), 30))
 	}
-	return buildResult{Seconds: d.Seconds(), MaxRSSKB: hwm}, nil
+	br := buildResult{Seconds: d.Seconds(), MaxRSSKB: hwm}
+	if sys == distill || sys == distillVerifyOff {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			return buildResult{}, err
+		}
+		steps, err := readVertexes(b)
+		if err != nil {
+			return buildResult{}, fmt.Errorf("%s: %v", logPath, err)
+		}
+		br.Verify = steps.find(verifyVertex)
+	}
+	return br, nil
+}
+
+// vertexes are the steps of one build, by vertex digest, from its
+// --progress rawjson output.
+type vertexes map[string]*vertexState
+
+type vertexState struct {
+	Name               string
+	Cached             bool
+	Started, Completed *time.Time
+}
+
+// readVertexes reads the client.SolveStatus lines of a rawjson progress
+// stream; a vertex's last report wins (BuildKit sends each one again as it
+// starts, completes or is found cached).
+func readVertexes(out []byte) (vertexes, error) {
+	vs := vertexes{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		var st struct {
+			Vertexes []struct {
+				Digest    string     `json:"digest"`
+				Name      string     `json:"name"`
+				Cached    bool       `json:"cached"`
+				Started   *time.Time `json:"started"`
+				Completed *time.Time `json:"completed"`
+			} `json:"vertexes"`
+		}
+		if json.Unmarshal(line, &st) != nil {
+			continue
+		}
+		for _, v := range st.Vertexes {
+			s := vs[v.Digest]
+			if s == nil {
+				s = &vertexState{Name: v.Name}
+				vs[v.Digest] = s
+			}
+			s.Cached = s.Cached || v.Cached
+			if v.Started != nil {
+				s.Started = v.Started
+			}
+			if v.Completed != nil {
+				s.Completed = v.Completed
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("no vertexes in the rawjson progress")
+	}
+	return vs, nil
+}
+
+// find reports the steps whose name contains part: "absent" when there is
+// none, "cached" when every one came back cached, "ran" (with the longest
+// duration) otherwise.
+func (vs vertexes) find(part string) verifyStep {
+	out := verifyStep{State: "absent"}
+	for _, v := range vs {
+		if !strings.Contains(v.Name, part) {
+			continue
+		}
+		if v.Cached {
+			if out.State == "absent" {
+				out.State = "cached"
+			}
+			continue
+		}
+		out.State = "ran"
+		if v.Started != nil && v.Completed != nil {
+			out.Seconds = max(out.Seconds, v.Completed.Sub(*v.Started).Seconds())
+		}
+	}
+	return out
 }
 
 // sampleHWM polls the VmHWM (peak resident set) of a running process until

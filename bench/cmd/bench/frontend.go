@@ -72,7 +72,7 @@ func (cfg *config) measureFrontend(a app, addr, expertDir, syntaxDir, logs strin
 	if err := copyTree(filepath.Join(cfg.repo, a.Src), syntaxDir); err != nil {
 		return nil, err
 	}
-	if err := writeSpec(filepath.Join(syntaxDir, "distill.yaml"), cfg.frontend, cfg.indexURL, cfg.builderTag, cfg.runtimeTag); err != nil {
+	if err := writeSpec(filepath.Join(syntaxDir, "distill.yaml"), cfg.frontend, cfg.indexURL, cfg.builderTag, cfg.runtimeTag, ""); err != nil {
 		return nil, err
 	}
 	syntaxCmd := func(out string) *exec.Cmd {
@@ -81,13 +81,7 @@ func (cfg *config) measureFrontend(a app, addr, expertDir, syntaxDir, logs strin
 			"--output", "type=oci,dest="+out)
 	}
 	dockerfileCmd := func(out string) *exec.Cmd {
-		cmd := cfg.command(expert, expertDir, addr, out)
-		for i, arg := range cmd.Args {
-			if arg == "plain" {
-				cmd.Args[i] = "rawjson"
-			}
-		}
-		return cmd
+		return cfg.command(expert, expertDir, addr, out) // --progress rawjson
 	}
 	out := filepath.Join(filepath.Dir(syntaxDir), "syntax.tar")
 	defer os.Remove(out)

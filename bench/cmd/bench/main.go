@@ -1,14 +1,20 @@
 // Command bench measures distill against an expert hand-written Dockerfile
-// and a naive one (bench/expert, bench/naive), for examples/python-deps and
-// the larger bench/apps/large, on private BuildKit engines configured like
-// the test bed's, and writes docs/benchmarks.md with docs/benchmarks.svg.
+// and a naive one (bench/expert, bench/naive), for examples/python-deps, the
+// larger bench/apps/large and examples/fastapi-uv (uv.lock; against its own
+// expert Dockerfile, bench/expert/fastapi-uv.Dockerfile), on private
+// BuildKit engines configured like the test bed's, and writes
+// docs/benchmarks.md with docs/benchmarks.svg. It also measures the cost of
+// distill's start-up verification: the same spec with policy.verify: off,
+// built in the same runs, and whether the verification step came back
+// CACHED in each rebuild (read from the --progress rawjson stream).
 //
 // Run it through `make bench` (the test bed's environment is needed:
 // DISTILL_WORK, DISTILL_INDEX_URL, DISTILL_REGISTRY, buildkitd, buildctl and
 // crane on PATH). Scenarios: cold build on an empty engine, no-op rebuild,
 // one source file changed, one dependency added, runtime base moved to a new
 // digest. Systems are measured alternately within each run, so ratios compare
-// builds made under the same machine load.
+// builds made under the same machine load. -apps, -scenarios and -systems
+// select a part of the measurements; by default everything runs.
 package main
 
 import (
@@ -20,6 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 type config struct {
@@ -38,6 +46,23 @@ type config struct {
 	runs       int
 	coldRuns   int
 	keep       bool
+	// scenarios and systems, when not nil, restrict what is measured.
+	scenarios map[string]bool
+	systems   map[system]bool
+}
+
+// wantScenario reports whether sc is measured.
+func (cfg *config) wantScenario(sc string) bool { return cfg.scenarios == nil || cfg.scenarios[sc] }
+
+// systemsOf gives the systems app a is built with in this invocation.
+func (cfg *config) systemsOf(a app) []system {
+	var out []system
+	for _, sys := range a.systemsOf() {
+		if cfg.systems == nil || cfg.systems[sys] {
+			out = append(out, sys)
+		}
+	}
+	return out
 }
 
 // scenarios in report order.
@@ -64,13 +89,23 @@ type results struct {
 type appResult struct {
 	Name         string
 	Requirements int
-	SourceFiles  int
+	// Lock is the lock file distill installs from ("" for
+	// requirements.txt); Requirements then counts the packages it locks
+	// for the target.
+	Lock        string `json:",omitempty"`
+	SourceFiles int
+	// Systems are the systems the app was built with (older results: nil,
+	// meaning distill, expert and naive).
+	Systems []system `json:",omitempty"`
 	// Times[scenario][system] holds one wall time per run, in run order,
 	// so index i of two systems are builds of the same run.
 	Times  map[string]map[system][]float64
 	Images map[system]imageFigures
 	// DistillRSSKB is the peak RSS of each `distill build` process.
 	DistillRSSKB []int64
+	// Verify[scenario][system] is, per build of a distill system, what
+	// became of the start-up verification step, in run order.
+	Verify map[string]map[system][]verifyStep `json:",omitempty"`
 }
 
 func main() {
@@ -80,7 +115,9 @@ func main() {
 		svg     = flag.String("svg", "docs/benchmarks.svg", "chart to write (linked from the page by its base name)")
 		runs    = flag.Int("runs", 5, "runs of each warm scenario (at most 5: the add-a-dependency pool)")
 		cold    = flag.Int("cold", 3, "cold builds per app and system")
-		only    = flag.String("apps", "", "comma-separated app names (default all)")
+		only    = flag.String("apps", "", "comma-separated app names (default all: python-http,python-deps,large,fastapi-uv)")
+		onlySc  = flag.String("scenarios", "", "comma-separated scenarios (default all: "+strings.Join(scenarios, ",")+")")
+		onlySys = flag.String("systems", "", "comma-separated systems (default all: distill,expert,naive,distill-verify-off)")
 		keep    = flag.Bool("keep", false, "keep the temporary directory")
 		noFront = flag.Bool("skip-frontend", false, "skip the frontend overhead measurements")
 	)
@@ -96,9 +133,41 @@ func main() {
 	if *runs < 1 || *runs > 5 || *cold < 1 {
 		fatalf("-runs must be 1..5 and -cold at least 1")
 	}
+	var scSet map[string]bool
+	var sysSet map[system]bool
+	if *onlySc != "" {
+		scSet = map[string]bool{}
+		for _, sc := range strings.Split(*onlySc, ",") {
+			if !contains(scenarios, sc) {
+				fatalf("-scenarios: unknown %q (known: %s)", sc, strings.Join(scenarios, ","))
+			}
+			scSet[sc] = true
+		}
+	}
+	if *onlySys != "" {
+		sysSet = map[system]bool{}
+		for _, s := range strings.Split(*onlySys, ",") {
+			if !contains(allSystems, system(s)) {
+				fatalf("-systems: unknown %q (known: distill,expert,naive,distill-verify-off)", s)
+			}
+			sysSet[system(s)] = true
+		}
+	}
+	if *only != "" {
+		for _, name := range strings.Split(*only, ",") {
+			known := false
+			for _, a := range apps {
+				known = known || a.Name == name
+			}
+			if !known {
+				fatalf("-apps: unknown %q", name)
+			}
+		}
+	}
 	stopAllOnSignal()
 	cfg, err := setup(*runs, *cold, *keep)
 	check(err)
+	cfg.scenarios, cfg.systems = scSet, sysSet
 	if !cfg.keep {
 		defer os.RemoveAll(cfg.tmp)
 	}
@@ -192,9 +261,12 @@ func setup(runs, cold int, keep bool) (*config, error) {
 }
 
 func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, error) {
-	ar := &appResult{Name: a.Name, Times: map[string]map[system][]float64{}, Images: map[system]imageFigures{}}
+	syss := cfg.systemsOf(a)
+	ar := &appResult{Name: a.Name, Lock: a.Lock, Systems: syss, Times: map[string]map[system][]float64{},
+		Images: map[system]imageFigures{}, Verify: map[string]map[system][]verifyStep{}}
 	for _, sc := range scenarios {
 		ar.Times[sc] = map[system][]float64{}
+		ar.Verify[sc] = map[system][]verifyStep{}
 	}
 	root := filepath.Join(cfg.tmp, a.Name)
 	logs := filepath.Join(root, "logs")
@@ -202,19 +274,29 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 		return nil, err
 	}
 	dirs := map[system]string{}
-	for _, sys := range systems {
+	for _, sys := range syss {
 		dirs[sys] = filepath.Join(root, string(sys))
 		if err := prepare(cfg, a, sys, dirs[sys]); err != nil {
 			return nil, err
 		}
 	}
-	ar.Requirements, ar.SourceFiles = countApp(dirs[distill])
+	if len(syss) == 0 {
+		return ar, nil
+	}
+	ar.Requirements, ar.SourceFiles = countApp(dirs[syss[0]], a)
 	record := func(sc string, sys system, br buildResult) {
 		ar.Times[sc][sys] = append(ar.Times[sc][sys], br.Seconds)
 		if sys == distill {
 			ar.DistillRSSKB = append(ar.DistillRSSKB, br.MaxRSSKB)
 		}
-		logf("%-11s %-8s %-7s %6.2fs", a.Name, sc, sys, br.Seconds)
+		if sys == distill || sys == distillVerifyOff {
+			ar.Verify[sc][sys] = append(ar.Verify[sc][sys], br.Verify)
+		}
+		note := ""
+		if sys == distill || sys == distillVerifyOff {
+			note = " verification " + br.Verify.State
+		}
+		logf("%-11s %-8s %-18s %6.2fs%s", a.Name, sc, sys, br.Seconds, note)
 	}
 	n := 0
 	tarPath := func(sys system) string {
@@ -231,7 +313,10 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 	}
 	// cold: a new engine with an empty state for every build
 	for i := range coldRuns {
-		for _, sys := range rotate(i) {
+		if !cfg.wantScenario("cold") && !a.FiguresOnly {
+			break
+		}
+		for _, sys := range rotate(syss, i) {
 			e, err := startEngine(cfg.work, cfg.tmp)
 			if err != nil {
 				return nil, err
@@ -243,7 +328,7 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 				return nil, err
 			}
 			record("cold", sys, br)
-			if i == 0 {
+			if i == 0 && sys != distillVerifyOff {
 				fig, err := figures(out)
 				if err != nil {
 					return nil, err
@@ -257,15 +342,36 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 	if a.FiguresOnly {
 		return ar, nil
 	}
-	// warm: one engine for the app; every system is built once first
-	e, err := startEngine(cfg.work, cfg.tmp)
-	if err != nil {
-		return nil, err
+	warmScenarios := false
+	for _, sc := range scenarios[1:] {
+		warmScenarios = warmScenarios || cfg.wantScenario(sc)
 	}
-	defer e.stop()
+	if !warmScenarios && !frontendToo {
+		return ar, nil
+	}
+	// warm: one engine for the app's systems, and one of its own for
+	// distill-verify-off (its steps are distill's: on a shared engine one
+	// would find the other's work cached); every system is built once first
+	engines := map[system]*engine{}
+	var shared *engine
+	for _, sys := range syss {
+		if sys == distillVerifyOff || shared == nil {
+			e, err := startEngine(cfg.work, cfg.tmp)
+			if err != nil {
+				return nil, err
+			}
+			defer e.stop()
+			engines[sys] = e
+			if sys != distillVerifyOff {
+				shared = e
+			}
+			continue
+		}
+		engines[sys] = shared
+	}
 	warm := func(sc string, sys system) error {
 		out := tarPath(sys)
-		br, err := cfg.build(sys, dirs[sys], e.addr, out, logPath(sc, sys))
+		br, err := cfg.build(sys, dirs[sys], engines[sys].addr, out, logPath(sc, sys))
 		if err != nil {
 			return err
 		}
@@ -275,49 +381,60 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 		}
 		return nil
 	}
-	for _, sys := range systems {
+	for _, sys := range syss {
 		if err := warm("", sys); err != nil {
 			return nil, err
 		}
 	}
 	for i := range cfg.runs {
-		for _, sys := range rotate(i) {
-			if err := warm("noop", sys); err != nil {
-				return nil, err
+		if !warmScenarios {
+			break
+		}
+		if cfg.wantScenario("noop") {
+			for _, sys := range rotate(syss, i) {
+				if err := warm("noop", sys); err != nil {
+					return nil, err
+				}
 			}
 		}
-		for _, sys := range rotate(i) {
-			if err := editSource(dirs[sys], a, i+1); err != nil {
-				return nil, err
-			}
-			if err := warm("onefile", sys); err != nil {
-				return nil, err
-			}
-		}
-		for _, sys := range rotate(i) {
-			if err := addDependency(dirs[sys], a.AddDeps[i]); err != nil {
-				return nil, err
-			}
-			if err := warm("adddep", sys); err != nil {
-				return nil, err
+		if cfg.wantScenario("onefile") && a.EditFile != "" {
+			for _, sys := range rotate(syss, i) {
+				if err := editSource(dirs[sys], a, i+1); err != nil {
+					return nil, err
+				}
+				if err := warm("onefile", sys); err != nil {
+					return nil, err
+				}
 			}
 		}
-		// a new digest for the runtime (distill, expert) and the naive base:
-		// a label changes the config, the layers stay the same
-		label := fmt.Sprintf("org.distill.bench.bump=%s-%d-%d", a.Name, i, time.Now().UnixNano())
-		for _, ref := range []string{cfg.runtimeTag, cfg.naiveTag} {
-			if err := run("crane", "--insecure", "mutate", ref, "--label", label, "-t", ref); err != nil {
-				return nil, err
+		if cfg.wantScenario("adddep") && i < len(a.AddDeps) {
+			for _, sys := range rotate(syss, i) {
+				if err := addDependency(dirs[sys], a.AddDeps[i]); err != nil {
+					return nil, err
+				}
+				if err := warm("adddep", sys); err != nil {
+					return nil, err
+				}
 			}
 		}
-		for _, sys := range rotate(i) {
-			if err := warm("base", sys); err != nil {
-				return nil, err
+		if cfg.wantScenario("base") {
+			// a new digest for the runtime (distill, expert) and the naive
+			// base: a label changes the config, the layers stay the same
+			label := fmt.Sprintf("org.distill.bench.bump=%s-%d-%d", a.Name, i, time.Now().UnixNano())
+			for _, ref := range []string{cfg.runtimeTag, cfg.naiveTag} {
+				if err := run("crane", "--insecure", "mutate", ref, "--label", label, "-t", ref); err != nil {
+					return nil, err
+				}
+			}
+			for _, sys := range rotate(syss, i) {
+				if err := warm("base", sys); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	if frontendToo {
-		fr, err := cfg.measureFrontend(a, e.addr, dirs[expert], filepath.Join(root, "syntax"), logs)
+	if frontendToo && shared != nil && dirs[expert] != "" {
+		fr, err := cfg.measureFrontend(a, shared.addr, dirs[expert], filepath.Join(root, "syntax"), logs)
 		if err != nil {
 			logf("warning: frontend measurements failed: %v", err)
 			r.Frontend.Error = err.Error()
@@ -328,9 +445,22 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 	return ar, nil
 }
 
-// countApp counts requirement lines and the app's Python source files.
-func countApp(dir string) (reqs, files int) {
-	if b, err := os.ReadFile(filepath.Join(dir, "requirements.txt")); err == nil {
+// countApp counts the app's requirement lines (for a lock: the packages it
+// locks for the target) and its Python source files (not tests).
+func countApp(dir string, a app) (reqs, files int) {
+	if a.Lock != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, a.Lock)); err == nil {
+			if kind, ok := pydeps.KindOf(a.Lock); ok {
+				in := pydeps.Inputs{Source: pydeps.Source{Kind: kind, Path: a.Lock}, Data: b}
+				if py, err := os.ReadFile(filepath.Join(dir, "pyproject.toml")); err == nil {
+					in.Source.Pyproject, in.Pyproject = "pyproject.toml", py
+				}
+				if plan, err := pydeps.Resolve(in, exportTarget, pydeps.Options{}); err == nil {
+					reqs = len(plan.Packages)
+				}
+			}
+		}
+	} else if b, err := os.ReadFile(filepath.Join(dir, "requirements.txt")); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 				reqs++
@@ -338,6 +468,9 @@ func countApp(dir string) (reqs, files int) {
 		}
 	}
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.IsDir() && fi.Name() == "tests" {
+			return filepath.SkipDir
+		}
 		if err == nil && !fi.IsDir() && strings.HasSuffix(p, ".py") && !strings.HasSuffix(p, "_test.py") {
 			files++
 		}
@@ -355,7 +488,7 @@ func run(name string, args ...string) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
+func contains[T comparable](list []T, s T) bool {
 	for _, x := range list {
 		if x == s {
 			return true

@@ -102,6 +102,71 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// compared gives the systems of the app's main table, in table order
+// (results saved before Systems existed: distill, expert, naive).
+func (a appResult) compared() []system {
+	if len(a.Systems) == 0 {
+		return systems
+	}
+	var out []system
+	for _, sys := range systems {
+		if contains(a.Systems, sys) {
+			out = append(out, sys)
+		}
+	}
+	return out
+}
+
+// hasScenario reports whether any system of the app was measured in sc.
+func (a appResult) hasScenario(sc string) bool {
+	for _, ts := range a.Times[sc] {
+		if len(ts) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// differences pairs run i of a with run i of b: a[i] - b[i].
+func differences(a, b []float64) []float64 {
+	var out []float64
+	for i := range min(len(a), len(b)) {
+		out = append(out, a[i]-b[i])
+	}
+	return out
+}
+
+// stepCell summarizes what became of the verification step in a
+// scenario's builds: "CACHED 5/5", "ran 3/3 (0.52 s)", or both counts.
+func stepCell(steps []verifyStep) string {
+	if len(steps) == 0 {
+		return "–"
+	}
+	count := map[string]int{}
+	var ran []float64
+	for _, st := range steps {
+		count[st.State]++
+		if st.State == "ran" && st.Seconds > 0 {
+			ran = append(ran, st.Seconds)
+		}
+	}
+	var parts []string
+	if c := count["cached"]; c > 0 {
+		parts = append(parts, fmt.Sprintf("CACHED %d/%d", c, len(steps)))
+	}
+	if c := count["ran"]; c > 0 {
+		p := fmt.Sprintf("ran %d/%d", c, len(steps))
+		if len(ran) > 0 {
+			p += fmt.Sprintf(" (step %.2f s)", median(ran))
+		}
+		parts = append(parts, p)
+	}
+	if c := count["absent"]; c > 0 {
+		parts = append(parts, fmt.Sprintf("absent %d/%d", c, len(steps)))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func ratioCell(r []float64) string {
 	if len(r) == 0 {
 		return "–"
@@ -124,9 +189,10 @@ func writeReport(r *results, out, svgPath string) error {
 	w("rerun it, or regenerate this page from the saved results with `go run ./bench/cmd/bench -report $DISTILL_WORK/logs/bench-results.json`.\n\n")
 	w("Three ways to build the same app on the same BuildKit, with the same stand-in base images and the same package index:\n\n")
 	w("- **distill** — the app's `distill.yaml`, built with `distill build` (the CLI, in-process against buildkitd).\n")
-	w("- **expert** — [`bench/expert/Dockerfile`](../bench/expert/Dockerfile): the multi-stage Dockerfile a careful engineer writes (non-root build user, pip cache mount, manifest-first install, venv made through the runtime's interpreter path, `--network=none` outside the install, no pip in the venv, bytecode compiled, distroless non-root runtime, `COPY --link --chown=0:0`).\n")
-	w("- **naive** — [`bench/naive/Dockerfile`](../bench/naive/Dockerfile): one stage `FROM python:3.13-slim`, `COPY . .`, `pip install -r requirements.txt`, root.\n\n")
-	w("The Dockerfiles are built by BuildKit's built-in `dockerfile.v0` frontend through `buildctl`; every build exports an OCI tarball (`type=oci`).\n\n")
+	w("- **expert** — [`bench/expert/Dockerfile`](../bench/expert/Dockerfile): the multi-stage Dockerfile a careful engineer writes (non-root build user, pip cache mount, manifest-first install, venv made through the runtime's interpreter path, `--network=none` outside the install, no pip in the venv, bytecode compiled, distroless non-root runtime, `COPY --link --chown=0:0`). For fastapi-uv, [`bench/expert/fastapi-uv.Dockerfile`](../bench/expert/fastapi-uv.Dockerfile), the same practices for a uv-locked app: it installs the hashed export of `uv.lock` ([`fastapi-uv.requirements.txt`](../bench/expert/fastapi-uv.requirements.txt)) with `pip install --require-hashes --no-deps`, as an expert without uv in the builder would; uv is not obtainable on the test bed, so the export was made by `integration/cmd/mklock` in `uv export`'s stead, and the harness checks before every run that it pins exactly the packages, versions and hashes the lock locks for the target.\n")
+	w("- **naive** — [`bench/naive/Dockerfile`](../bench/naive/Dockerfile): one stage `FROM python:3.13-slim`, `COPY . .`, `pip install -r requirements.txt`, root.\n")
+	w("- **distill, verify: off** — the same `distill.yaml` with `policy.verify: \"off\"`: distill without its start-up verification, to measure what the verification costs (see [below](#cost-of-the-start-up-verification)).\n\n")
+	w("The Dockerfiles are built by BuildKit's built-in `dockerfile.v0` frontend through `buildctl`; every build exports an OCI tarball (`type=oci`); every client prints `--progress rawjson`, which the harness reads for the steps that came back CACHED.\n\n")
 
 	w("## Machine\n\n")
 	w("| | |\n| --- | --- |\n")
@@ -137,33 +203,55 @@ func writeReport(r *results, out, svgPath string) error {
 	w("| Go | %s |\n", m.GoVersion)
 	w("| load average (1/5/15 min) | %s at the start, %s at the end |\n", m.LoadBefore, m.LoadAfter)
 	w("| duration | %s |\n\n", r.Finished.Sub(r.Started).Round(1e9))
-	w("The machine is shared: other engineers' builds and tests ran at the same time (see the load average), so absolute times are noisy. Each run builds the three systems back to back, in a rotating order, and the ratios pair the builds of the same run; read the ratios rather than the seconds.\n\n")
+	w("The machine is shared: other engineers' builds and tests ran at the same time (see the load average), so absolute times are noisy. Each run builds an app's systems back to back, in a rotating order, and the ratios pair the builds of the same run; read the ratios rather than the seconds.\n\n")
 
 	w("## Build times\n\n")
 	w("Median wall time of the client process (`distill build` or `buildctl build`), from start to exit, OCI export included. ")
 	w("Warm scenarios: %d runs on one private engine per app, each system built once before the first run; cold: %d builds per system, each on a new private buildkitd with an empty state directory (its start-up not counted; base images come from the loopback registry). ", r.Runs, r.ColdRuns)
 	w("Ratio columns: median of the per-run ratios, (min–max). Below 1 means distill is faster.\n\n")
 	for _, a := range r.Apps {
-		if len(a.Times["noop"][distill]) == 0 {
+		if !shownInChart(a) {
 			continue // figures only
 		}
-		w("### %s (%d requirements, %d Python source files)\n\n", a.Name, a.Requirements, a.SourceFiles)
-		w("| scenario | distill | expert | naive | distill / expert | distill / naive |\n| --- | ---: | ---: | ---: | --- | --- |\n")
+		if a.Lock != "" {
+			w("### %s (%s: %d locked packages, %d Python source files)\n\n", a.Name, a.Lock, a.Requirements, a.SourceFiles)
+		} else {
+			w("### %s (%d requirements, %d Python source files)\n\n", a.Name, a.Requirements, a.SourceFiles)
+		}
+		cmp := a.compared()
+		w("| scenario |")
+		for _, sys := range cmp {
+			w(" %s |", sys)
+		}
+		for _, sys := range cmp[1:] {
+			w(" distill / %s |", sys)
+		}
+		w("\n| --- |%s%s\n", strings.Repeat(" ---: |", len(cmp)), strings.Repeat(" --- |", len(cmp)-1))
 		for _, sc := range scenarios {
+			if !a.hasScenario(sc) {
+				continue
+			}
 			t := a.Times[sc]
-			w("| %s | %.2f s | %.2f s | %.2f s | %s | %s |\n", scenarioTitle[sc],
-				median(t[distill]), median(t[expert]), median(t[naive]),
-				ratioCell(ratios(t[distill], t[expert])), ratioCell(ratios(t[distill], t[naive])))
+			w("| %s |", scenarioTitle[sc])
+			for _, sys := range cmp {
+				w(" %s |", secCell(t[sys]))
+			}
+			for _, sys := range cmp[1:] {
+				w(" %s |", ratioCell(ratios(t[distill], t[sys])))
+			}
+			w("\n")
 		}
 		w("\n")
 	}
 	w("![Scenario times per system](%s)\n\n", filepath.Base(svgPath))
 
+	writeVerifyCost(&b, r)
+
 	w("## Images\n\n")
 	w("From the first cold build of each system. Sizes: compressed = sum of the layer blobs, uncompressed = sum of the layer tars. Files: non-directory entries of the merged file system. Shell = `sh`/`bash`/`dash`/`busybox`, package manager = `apt`/`apt-get`/`dpkg`/`apk`, pip = a `pip`/`pip3` script or an importable `site-packages/pip`, all looked up by basename in the merged view.\n\n")
 	w("| app | system | compressed | uncompressed | layers | files | user | shell | package manager | pip |\n| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |\n")
 	for _, a := range r.Apps {
-		for _, sys := range systems {
+		for _, sys := range a.compared() {
 			f, ok := a.Images[sys]
 			if !ok {
 				continue
@@ -231,14 +319,98 @@ func writeReport(r *results, out, svgPath string) error {
 	}
 
 	w("## Method\n\n")
-	w("- Apps: `examples/python-http` (no dependencies; built once per system for the image figures — the Dockerfiles get a comment-only `requirements.txt` and an empty `src/`), `examples/python-deps` (tinyweb, greeting, textutil; two source files) and `bench/apps/large` (18 requirements, 300 generated modules of about 2 KB written into a temporary copy). Each system builds its own copy: distill's `distill.yaml` gets `python.indexUrl` (the test bed's index) and `base.builder`/`base.runtime` (bench-only copies of the stand-ins, `localhost:5000/bench/...`, so a re-push of the shared tags cannot disturb a run); the Dockerfiles get `PIP_INDEX_URL` and the same base tags as build args. The naive base `localhost:5000/bench/python:3.13-slim` is the same image as the builder (as `python:3.13-slim` is `python:3.13-slim-trixie`).\n")
-	w("- Scenarios, in this order within each run: no-op rebuild; one source file changed (a new constant appended to one module); one dependency added (a requirement line for a package not yet installed, a different one each run, cumulative); runtime base moved to a new digest (`crane mutate --label` on the bench-only tags `localhost:5000/bench/distroless-python3-debian13:nonroot` — distill's `base.runtime` and the expert's runtime — and `localhost:5000/bench/python:3.13-slim`, the naive base: the config changes, the layers stay).\n")
+	w("- Apps: `examples/python-http` (no dependencies; built once per system for the image figures — the Dockerfiles get a comment-only `requirements.txt` and an empty `src/`), `examples/python-deps` (tinyweb, greeting, textutil; two source files), `bench/apps/large` (18 requirements, 300 generated modules of about 2 KB written into a temporary copy) and `examples/fastapi-uv` (FastAPI, pydantic with its compiled pydantic-core, uvicorn: 12 packages from `uv.lock`; distill and its expert Dockerfile only). Each system builds its own copy: distill's `distill.yaml` gets `python.indexUrl` (the test bed's index) and `base.builder`/`base.runtime` (bench-only copies of the stand-ins, `localhost:5000/bench/...`, so a re-push of the shared tags cannot disturb a run), and for distill, verify: off, `policy.verify: \"off\"`; the Dockerfiles get `PIP_INDEX_URL` and the same base tags as build args. The naive base `localhost:5000/bench/python:3.13-slim` is the same image as the builder (as `python:3.13-slim` is `python:3.13-slim-trixie`).\n")
+	w("- Scenarios, in this order within each run: no-op rebuild; one source file changed (a new constant appended to one module: `src/depsapp/__init__.py`, `src/largeapp/mods/m150.py`, `app/main.py`); one dependency added (a requirement line for a package not yet installed, a different one each run, cumulative; not for fastapi-uv, where it would take a relock); runtime base moved to a new digest (`crane mutate --label` on the bench-only tags `localhost:5000/bench/distroless-python3-debian13:nonroot` — distill's `base.runtime` and the expert's runtime — and `localhost:5000/bench/python:3.13-slim`, the naive base: the config changes, the layers stay).\n")
 	w("- The naive Dockerfile's base is its only stage, so its base-digest rebuild is a full rebuild by design; the expert and distill copy the app with `--link` / `llb.Merge`, so theirs should reuse the app layers.\n")
-	w("- Engines: private buildkitd processes with the test bed's `buildkitd.toml` (registry mirrors, OCI worker, overlayfs, host network), a new state directory per cold build, one per app for the warm runs; stopped by PID.\n")
+	w("- Engines: private buildkitd processes with the test bed's `buildkitd.toml` (registry mirrors, OCI worker, overlayfs, host network), a new state directory per cold build, one per app for the warm runs of distill, expert and naive, and one more per app for distill, verify: off (it shares every step but the verification with distill, so on one engine the second of the two would find the first's steps cached); stopped by PID.\n")
+	w("- The verification step is the vertex named `[verify] verify the image starts: …`; a build's rawjson progress says whether it ran or came back CACHED, and, when it ran, its start and end on the engine's clock (the step column's seconds).\n")
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(svgPath, []byte(chart(r)), 0o644)
+}
+
+// secCell is the median of a system's times, or a dash when it was not
+// measured.
+func secCell(xs []float64) string {
+	if len(xs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f s", median(xs))
+}
+
+// writeVerifyCost writes the section on the start-up verification's cost:
+// distill against distill with policy.verify: off, built in the same runs.
+func writeVerifyCost(b *strings.Builder, r *results) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	var measured []appResult
+	for _, a := range r.Apps {
+		if len(a.Times["cold"][distillVerifyOff]) > 0 || len(a.Times["onefile"][distillVerifyOff]) > 0 {
+			measured = append(measured, a)
+		}
+	}
+	if len(measured) == 0 {
+		return
+	}
+	w("## Cost of the start-up verification\n\n")
+	w("Before it exports an image, distill runs it once without network as the runtime user ([docs/verification.md](verification.md)): the entrypoint resolves, every ELF object in the venv and the app finds its libraries, every top-level module of every installed distribution imports. ")
+	w("The step's inputs are the dependencies, the runtime and the entrypoint, not the app's code, so it should run on a cold build, a new dependency or a new runtime digest, and come back CACHED on a code-only rebuild. ")
+	w("Measured against the same spec with `policy.verify: \"off\"`, built in the same runs (cold: a fresh engine each; warm: an engine of its own, as it shares every other step with distill). ")
+	w("Ratio: median of the per-run ratios verify: error / verify: off (min–max); difference: median of the per-run differences; step: what the rawjson progress said about the verification vertex in the verify: error builds, with its median duration on the engine when it ran.\n\n")
+	w("| app | scenario | verify: error | verify: off | error / off | difference | verification step |\n| --- | --- | ---: | ---: | --- | ---: | --- |\n")
+	for _, a := range measured {
+		for _, sc := range scenarios {
+			on, off := a.Times[sc][distill], a.Times[sc][distillVerifyOff]
+			if len(on) == 0 || len(off) == 0 {
+				continue
+			}
+			title := scenarioTitle[sc]
+			if sc == "cold" || sc == "onefile" {
+				title = "**" + title + "**"
+			}
+			w("| %s | %s | %.2f s | %.2f s | %s | %+.2f s | %s |\n", a.Name, title, median(on), median(off),
+				ratioCell(ratios(on, off)), median(differences(on, off)), stepCell(a.Verify[sc][distill]))
+		}
+	}
+	w("\n")
+	for _, a := range measured {
+		if l := verifyLine(a); l != "" {
+			w("- %s\n", l)
+		}
+	}
+	w("\n")
+}
+
+// verifyLine states the two ratios the verification is judged by.
+func verifyLine(a appResult) string {
+	var parts []string
+	if on, off := a.Times["cold"][distill], a.Times["cold"][distillVerifyOff]; len(on) > 0 && len(off) > 0 {
+		p := fmt.Sprintf("a cold build takes **%.2f×** the time without the verification (%+.2f s)", median(ratios(on, off)), median(differences(on, off)))
+		var step []float64
+		for _, st := range a.Verify["cold"][distill] {
+			if st.State == "ran" && st.Seconds > 0 {
+				step = append(step, st.Seconds)
+			}
+		}
+		if len(step) > 0 {
+			p += fmt.Sprintf(", the step itself %.2f s", median(step))
+		}
+		parts = append(parts, p)
+	}
+	if on, off := a.Times["onefile"][distill], a.Times["onefile"][distillVerifyOff]; len(on) > 0 && len(off) > 0 {
+		steps := a.Verify["onefile"][distill]
+		cached := 0
+		for _, st := range steps {
+			if st.State == "cached" {
+				cached++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("a one-file change **%.2f×** (%+.2f s), the verification CACHED in %d of %d rebuilds", median(ratios(on, off)), median(differences(on, off)), cached, len(steps)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("**%s**: %s.", a.Name, strings.Join(parts, "; "))
 }
 
 func short(d string) string {
@@ -268,8 +440,17 @@ func goals(r *results) []goal {
 			med := median(rs)
 			gs = append(gs, goal{fmt.Sprintf("%s, %s ≤ 1.0× expert", a.Name, scenarioTitle[sc]), fmt.Sprintf("%.2f×", med), med <= 1.0})
 		}
+		if steps := a.Verify["onefile"][distill]; len(steps) > 0 {
+			cached := 0
+			for _, st := range steps {
+				if st.State == "cached" {
+					cached++
+				}
+			}
+			gs = append(gs, goal{fmt.Sprintf("%s, start-up verification CACHED on a one-file change", a.Name), fmt.Sprintf("%d/%d rebuilds", cached, len(steps)), cached == len(steps)})
+		}
 		cold, one := median(a.Times["cold"][distill]), median(a.Times["onefile"][distill])
-		if cold > 0 && !math.IsNaN(one) {
+		if cold > 0 && !math.IsNaN(one) && len(a.Times["onefile"][expert]) > 0 {
 			ecold, eone := median(a.Times["cold"][expert]), median(a.Times["onefile"][expert])
 			gs = append(gs, goal{fmt.Sprintf("%s, one-file change ≤ 10%% of cold (distill)", a.Name),
 				fmt.Sprintf("%.2f s / %.2f s = %.0f%% (expert: %.0f%%)", one, cold, 100*one/cold, 100*eone/ecold), one <= 0.1*cold})

@@ -9,6 +9,17 @@ import (
 
 var systemColor = map[system]string{distill: "#2f6db5", expert: "#4e9a4b", naive: "#d0583f"}
 
+// shownInChart reports whether an app has warm scenarios (python-http is
+// built for the image figures only).
+func shownInChart(a appResult) bool {
+	for _, sc := range scenarios[1:] {
+		if len(a.Times[sc][distill]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // chart draws the median time of every scenario per system as a grouped bar
 // chart, one panel per app, on a log scale (cold builds take tens of
 // seconds, no-op rebuilds well under one). Plain SVG, no dependency.
@@ -20,7 +31,7 @@ func chart(r *results) string {
 	)
 	var shown []appResult
 	for _, a := range r.Apps {
-		if len(a.Times["noop"][distill]) > 0 {
+		if shownInChart(a) {
 			shown = append(shown, a)
 		}
 	}
@@ -40,7 +51,7 @@ func chart(r *results) string {
 	lo, hi := math.Inf(1), 0.0
 	for _, a := range shown {
 		for _, sc := range scenarios {
-			for _, sys := range systems {
+			for _, sys := range a.compared() {
 				if m := median(a.Times[sc][sys]); !math.IsNaN(m) && m > 0 {
 					lo, hi = math.Min(lo, m), math.Max(hi, m)
 				}
@@ -79,11 +90,15 @@ func chart(r *results) string {
 				fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="#555">%s s</text>`+"\n", x0+left-4, yy+4, trimNum(v))
 			}
 		}
+		cmp := a.compared()
 		groupW := plotW / float64(len(scenarios))
-		barW := groupW * 0.8 / float64(len(systems))
+		barW := groupW * 0.8 / float64(len(cmp))
 		for g, sc := range scenarios {
 			gx := float64(x0+left) + float64(g)*groupW + groupW*0.1
-			for s, sys := range systems {
+			if !a.hasScenario(sc) {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#999">not measured</text>`+"\n", gx+groupW*0.4, float64(top)+plotH-6)
+			}
+			for s, sys := range cmp {
 				m := median(a.Times[sc][sys])
 				if math.IsNaN(m) || m <= 0 {
 					continue
