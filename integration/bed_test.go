@@ -282,13 +282,19 @@ func tail(s string, n int) string {
 // container is stopped when the test ends.
 func serve(t *testing.T, img *imagetest.Image) func(path string) string {
 	t.Helper()
+	return serveOn(t, img, freePort())
+}
+
+// serveOn is serve on a given port: the app gets it as PORT (and HOST as
+// 127.0.0.1); an app whose entrypoint names its port must name this one.
+func serveOn(t *testing.T, img *imagetest.Image, port int) func(path string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	root := t.TempDir()
 	if err := imagetest.Unpack(img, root); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	port := freePort()
 	var logs bytes.Buffer
 	c, err := imagetest.Run(ctx, root, img, imagetest.RunOpts{
 		Env:    []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", port)},
@@ -304,9 +310,9 @@ func serve(t *testing.T, img *imagetest.Image) func(path string) string {
 	})
 	return func(path string) string {
 		t.Helper()
-		code, body, err := c.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), 30*time.Second)
+		code, body, err := c.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), 60*time.Second)
 		if err != nil || code != 200 {
-			t.Fatalf("GET %s: %d %v\napp output:\n%s", path, code, err, logs.String())
+			t.Fatalf("GET %s: %d %v\napp output:\n%s", path, code, err, tail(logs.String(), 40))
 		}
 		return body
 	}

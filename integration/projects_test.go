@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -121,38 +120,6 @@ func checkRealImage(t *testing.T, img *imagetest.Image, a app) {
 		if b := filepath.Base(p); b == "uv" || b == "poetry" || strings.HasPrefix(p, "/opt/venv/lib/python3.13/site-packages/pip/") {
 			t.Errorf("%s is in the image", p)
 		}
-	}
-}
-
-// serveOn is serve for apps that listen on a port their entrypoint names.
-func serveOn(t *testing.T, img *imagetest.Image, port int) func(string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	root := t.TempDir()
-	if err := imagetest.Unpack(img, root); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	c, err := imagetest.Run(ctx, root, img, imagetest.RunOpts{
-		Env:    []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", port)},
-		Stdout: &logs, Stderr: &logs,
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("run: %v", err)
-	}
-	t.Cleanup(func() {
-		c.Stop()
-		cancel()
-	})
-	return func(path string) string {
-		t.Helper()
-		code, body, err := c.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), 60*time.Second)
-		if err != nil || code != 200 {
-			t.Fatalf("GET %s: %d %v\napp output:\n%s", path, code, err, tail(logs.String(), 30))
-		}
-		return body
 	}
 }
 

@@ -37,16 +37,8 @@ func (b *builder) runtimePackages() (llb.State, bool) {
 	if len(pkgs) == 0 {
 		return llb.State{}, false
 	}
-	runtimeBase := llb.Image(b.bases.Runtime.Pinned(), llb.Platform(b.opt.Platform))
-	args := append([]string{"python3", "-c", runtimePackagesScript, runtimeMount, packagesOut, aptRuntimeDir}, pkgs...)
-	run := b.baseState(b.bases.Builder, "runtime-packages").Run(
-		llb.Args(args),
-		llb.User("0:0"),
-		llb.AddMount(runtimeMount, runtimeBase, llb.Readonly),
-		llb.AddMount(aptRuntimeDir, llb.Scratch(), llb.AsPersistentCacheDir(b.runtimeCacheID("runtime-apt"), llb.CacheMountLocked)),
-		llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
-		withConstraints(b.constraints("runtime-packages", "app.runtimePackages", "resolve and unpack %s for the runtime's Debian release", strings.Join(pkgs, " "))),
-	)
+	run := b.aptForRuntime("runtime-packages", pkgs,
+		withConstraints(b.constraints("runtime-packages", "app.runtimePackages", "resolve and unpack %s for the runtime's Debian release", strings.Join(pkgs, " "))))
 	out := run.AddMount(packagesOut, llb.Scratch())
 	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
 	layer := llb.Scratch().File(
@@ -62,18 +54,23 @@ func (b *builder) runtimePackages() (llb.State, bool) {
 // when the verification found missing libraries, for the message.
 func WhichPackages(s *spec.Spec, bases Bases, opt Options, sonames []string) llb.State {
 	b := &builder{s: s, bases: bases, opt: opt}
+	run := b.aptForRuntime("which-package", append([]string{"--which"}, sonames...),
+		llb.WithCustomName("[verify] which Debian packages ship "+strings.Join(sonames, " ")), llb.Platform(b.opt.Platform))
+	return run.AddMount(packagesOut, llb.Scratch())
+}
+
+// aptForRuntime runs runtimePackagesScript with args in a fresh builder, as
+// root with the network (apt), the runtime image mounted read-only and apt's
+// lists and downloads in a cache mount keyed by the runtime image.
+func (b *builder) aptForRuntime(stage string, args []string, opts ...llb.RunOption) llb.ExecState {
 	runtimeBase := llb.Image(b.bases.Runtime.Pinned(), llb.Platform(b.opt.Platform))
-	args := append([]string{"python3", "-c", runtimePackagesScript, runtimeMount, packagesOut, aptRuntimeDir, "--which"}, sonames...)
-	run := b.baseState(b.bases.Builder, "which-package").Run(
-		llb.Args(args),
+	return b.baseState(b.bases.Builder, stage).Run(append([]llb.RunOption{
+		llb.Args(append([]string{"python3", "-c", runtimePackagesScript, runtimeMount, packagesOut, aptRuntimeDir}, args...)),
 		llb.User("0:0"),
 		llb.AddMount(runtimeMount, runtimeBase, llb.Readonly),
 		llb.AddMount(aptRuntimeDir, llb.Scratch(), llb.AsPersistentCacheDir(b.runtimeCacheID("runtime-apt"), llb.CacheMountLocked)),
 		llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
-		llb.WithCustomName("[verify] which Debian packages ship "+strings.Join(sonames, " ")),
-		llb.Platform(b.opt.Platform),
-	)
-	return run.AddMount(packagesOut, llb.Scratch())
+	}, opts...)...)
 }
 
 // WhichFile is the JSON object {soname: package} in WhichPackages' state.
