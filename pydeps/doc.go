@@ -12,7 +12,9 @@
 // requirements file that pip installs with --require-hashes --no-deps.
 //
 // The package includes its own PEP 440 (versions and specifiers) and PEP 508
-// (requirements and environment markers) implementations.
+// (requirements and environment markers) implementations, with what a lock
+// writer does to a marker besides evaluating it (Marker.Canonical, And,
+// Rewrite, SplitExtra).
 //
 // The package is pure: it does no network or file access and keeps no
 // global state. Callers pass the bytes of each file, and every parser refuses

@@ -129,6 +129,16 @@ func FuzzParseMarker(f *testing.F) {
 			return
 		}
 		_ = m.Eval(env, "x")
+		// the canonical text reads back as the same marker
+		again, err := ParseMarker(m.Canonical())
+		if err != nil || again.Canonical() != m.Canonical() || again.Eval(env, "x") != m.Eval(env, "x") {
+			t.Fatalf("%q -> %q -> %q %v", s, m.Canonical(), again.Canonical(), err)
+		}
+		if _, rest, err := m.SplitExtra(); err == nil && !rest.IsZero() {
+			if _, err := ParseMarker(rest.Canonical()); err != nil {
+				t.Fatalf("%q: rest %q: %v", s, rest.Canonical(), err)
+			}
+		}
 	})
 }
 
