@@ -102,3 +102,31 @@ func TestParseRequirement(t *testing.T) {
 		t.Error("NormalizeName")
 	}
 }
+
+// TestRequirementString: what String writes is what debwheel puts in a
+// repacked wheel's METADATA when it rewrites a requirement.
+func TestRequirementString(t *testing.T) {
+	for in, want := range map[string]string{
+		"click>=8.1.3": "click>=8.1.3",
+		`typing-extensions >=4 ; python_version < "3.11"`:                             `typing-extensions>=4; python_version < "3.11"`,
+		`fastapi-cli[standard]>=0.0.5; extra == "standard"`:                           `fastapi-cli[standard]>=0.0.5; extra == "standard"`,
+		`mdit-py-plugins @ git+https://example.invalid/m.git@master ; extra == "rtd"`: `mdit-py-plugins @ git+https://example.invalid/m.git@master ; extra == "rtd"`,
+		"foo (>=1.0, <2)":    "foo>=1.0,<2",
+		"backports.zoneinfo": "backports.zoneinfo",
+		"a[x, y] == 1.*":     "a[x,y]==1.*",
+	} {
+		r, err := ParseRequirement(in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if r.String() != want {
+			t.Errorf("%s: String() = %q, want %q", in, r.String(), want)
+		}
+	}
+	for _, bad := range []string{"foo[bar", "foo >=x", "foo; bogus == 1", "foo @ http://x junk"} {
+		if _, err := ParseRequirement(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

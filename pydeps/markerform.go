@@ -1,9 +1,10 @@
 package pydeps
 
-// What a lock writer does to a parsed marker beyond evaluating it: write it
-// in one spelling, join two with "and", respell one comparison as another,
-// and take the `extra == "x"` condition out of a Requires-Dist marker (a
-// lock lists such a dependency under extra x instead).
+// What a lock writer does with markers beyond evaluating them: write one
+// in one spelling, join two with "and", make a comparison from its parts or
+// respell one as another, and take the `extra == "x"` condition out of a
+// Requires-Dist marker (a lock lists such a dependency under extra x
+// instead).
 
 import (
 	"fmt"
@@ -128,17 +129,27 @@ func (n *mnode) rewrite(f func(Comparison) Comparison) (*mnode, error) {
 	c := Comparison{Op: n.op}
 	c.Left, c.LeftVariable = n.lhs.spelled()
 	c.Right, c.RightVariable = n.rhs.spelled()
-	c = f(c)
-	// the new comparison goes through the parser, and so its checks
-	text := spell(c.Left, c.LeftVariable) + " " + c.Op + " " + spell(c.Right, c.RightVariable)
-	out, err := ParseMarker(text)
+	m, err := f(c).Marker()
 	if err != nil {
 		return nil, fmt.Errorf("rewriting %q: %v", n.canonical(), err)
 	}
-	if out.root.op == "and" || out.root.op == "or" {
-		return nil, fmt.Errorf("rewriting %q: %q is not one comparison", n.canonical(), text)
+	return m.root, nil
+}
+
+// Marker makes the comparison a marker (a lock writer's `extra == 'x'`, or
+// `'x' in extras`). Its text is read back with ParseMarker, so what the
+// parser refuses (an unknown variable, a literal with both kinds of quote,
+// text that makes more than one comparison) is an error here too.
+func (c Comparison) Marker() (Marker, error) {
+	text := spell(c.Left, c.LeftVariable) + " " + c.Op + " " + spell(c.Right, c.RightVariable)
+	m, err := ParseMarker(text)
+	if err != nil {
+		return Marker{}, err
 	}
-	return out.root, nil
+	if m.root.op == "and" || m.root.op == "or" {
+		return Marker{}, fmt.Errorf("%q is not one comparison", text)
+	}
+	return made(m.root), nil
 }
 
 func (o operand) spelled() (string, bool) {

@@ -95,6 +95,37 @@ func TestMarkerRewrite(t *testing.T) {
 	}
 }
 
+func TestComparisonMarker(t *testing.T) {
+	for _, tc := range []struct {
+		c    Comparison
+		want string
+	}{
+		{Comparison{Left: "extra", LeftVariable: true, Op: "==", Right: "cli"}, "extra == 'cli'"},
+		{Comparison{Left: "it's", Op: "in", Right: "dependency_groups", RightVariable: true}, `"it's" in dependency_groups`},
+		{Comparison{Left: "3.9", Op: "<=", Right: "python_version", RightVariable: true}, "'3.9' <= python_version"},
+	} {
+		m, err := tc.c.Marker()
+		if err != nil || m.String() != tc.want {
+			t.Errorf("%+v: %q %v, want %q", tc.c, m, err, tc.want)
+		}
+	}
+	in := Comparison{Left: "dev", Op: "in", Right: "dependency_groups", RightVariable: true}
+	m, _ := in.Marker()
+	if !m.eval(markerCtx{env: &Env{}, groups: map[string]bool{"dev": true}}) {
+		t.Error("'dev' in dependency_groups is false with dev active")
+	}
+	for _, bad := range []Comparison{
+		{Left: "nope", LeftVariable: true, Op: "==", Right: "x"},
+		{Left: "extra", LeftVariable: true, Op: "=", Right: "x"},
+		{Left: "extra", LeftVariable: true, Op: "==", Right: `a'b"c`},
+		{Left: "extra", LeftVariable: true, Op: "==", Right: "'x' or os_name", RightVariable: true},
+	} {
+		if m, err := bad.Marker(); err == nil {
+			t.Errorf("%+v: accepted as %q", bad, m)
+		}
+	}
+}
+
 func TestMarkerSplitExtra(t *testing.T) {
 	for _, tc := range []struct {
 		in, extras, rest, err string

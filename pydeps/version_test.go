@@ -54,6 +54,28 @@ func TestVersionOrder(t *testing.T) {
 	}
 }
 
+func TestVersionEqualAndPrerelease(t *testing.T) {
+	for _, eq := range [][2]string{{"1.0", "1.0.0"}, {"1.0rc1", "1.0c1"}, {"1.0-1", "1.0.post1"}, {"1.0alpha1", "1.0a1"}, {"v2025.1.31", "2025.1.31"}} {
+		a, _ := ParseVersion(eq[0])
+		b, _ := ParseVersion(eq[1])
+		if a.Compare(b) != 0 {
+			t.Errorf("%s should equal %s", eq[0], eq[1])
+		}
+	}
+	for _, bad := range []string{"1.0-foo", "abc"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	// pip skips these unless asked (mako's and alembic's ".dev0" releases)
+	for v, pre := range map[string]bool{"1.3.9.dev0": true, "1.0rc1": true, "2.0": false, "2.0.post1": false} {
+		pv, _ := ParseVersion(v)
+		if pv.IsPrerelease() != pre {
+			t.Errorf("%s: IsPrerelease %t", v, !pre)
+		}
+	}
+}
+
 func TestSpecifierContains(t *testing.T) {
 	for _, tc := range []struct {
 		spec, version string
@@ -87,6 +109,20 @@ func TestSpecifierContains(t *testing.T) {
 		{">=1!1.0", "2.0", false},
 		{">=3.8", "3.13.5", true},
 		{">= 3.9 , < 4.0", "3.13", true},
+		// Requires-Dist of the test bed's real wheels (debwheel's closure check)
+		{"<0.47.0,>=0.40.0", "0.46.1", true},
+		{"<0.47.0,>=0.40.0", "0.47.0", false},
+		{"!=1.8,!=1.8.1,!=2.0.0,!=2.0.1,!=2.1.0,<3.0.0,>=1.7.4", "2.10.6", true},
+		{"==2.27.1", "2.27.2", false},
+		{"==1.*", "1.0.7", true},
+		{"==1.*", "2.0", false},
+		{"~=0.1", "0.1.2", true},
+		{"~=0.1", "1.0", false},
+		{">=4.6.0,!=4.7.0", "4.7.0", false},
+		{"<4,>=2.5", "3.10", true},
+		{"<1.0", "1.0rc1", false},
+		{">1.0", "1.0.post1", false},
+		{"!=1.2.*", "1.3", true},
 	} {
 		s, err := ParseSpecifier(tc.spec)
 		if err != nil {
