@@ -204,7 +204,10 @@ func run(o options) error {
 			return err
 		}
 		if o.uv != "" {
-			root := uvRoot(in, r)
+			root, err := uvRoot(in, r)
+			if err != nil {
+				return err
+			}
 			if err := write(o.uv, writeUV(ix.URL(), in.py.RequiresPython, root, nodes)); err != nil {
 				return err
 			}
@@ -259,28 +262,27 @@ func run(o options) error {
 }
 
 // uvRoot is the project as uv.lock records it.
-func uvRoot(in *input, r *resolver) *project {
+func uvRoot(in *input, r *resolver) (*project, error) {
 	py := in.py
 	p := &project{name: pydeps.NormalizeName(py.Name), version: py.Version, editable: py.Package()}
 	p.deps = r.edges(in.main)
-	decl := func(q requirement, extra string) declared {
-		d := declared{name: q.name, extras: q.extras, spec: q.spec.String()}
-		m := q.marker
-		if extra != "" {
-			m = and(m, &expr{op: "cmp", lhs: "extra", cmp: "==", rhs: extra, rq: true})
-		}
-		d.marker = m.String()
-		return d
+	// under is the extra condition of an optional dependency (zero: none)
+	decl := func(q requirement, under pydeps.Marker) declared {
+		return declared{name: q.name, extras: q.extras, spec: q.spec.String(), marker: q.marker.And(under).Canonical()}
 	}
 	for _, q := range in.main {
-		p.requiresDist = append(p.requiresDist, decl(q, ""))
+		p.requiresDist = append(p.requiresDist, decl(q, pydeps.Marker{}))
 	}
 	if len(in.optional) > 0 {
 		p.optional = map[string][]edge{}
 		for _, x := range sortedKeys(in.optional) {
 			p.optional[x] = r.edges(in.optional[x])
+			under, err := pydeps.Comparison{Left: "extra", LeftVariable: true, Op: "==", Right: x}.Marker()
+			if err != nil {
+				return nil, err
+			}
 			for _, q := range in.optional[x] {
-				p.requiresDist = append(p.requiresDist, decl(q, x))
+				p.requiresDist = append(p.requiresDist, decl(q, under))
 			}
 			p.provides = append(p.provides, x)
 		}
@@ -291,12 +293,12 @@ func uvRoot(in *input, r *resolver) *project {
 		for _, g := range sortedKeys(in.groups) {
 			p.groups[g] = r.edges(in.groups[g])
 			for _, q := range in.groups[g] {
-				p.requiresDev[g] = append(p.requiresDev[g], decl(q, ""))
+				p.requiresDev[g] = append(p.requiresDev[g], decl(q, pydeps.Marker{}))
 			}
 			sort.SliceStable(p.requiresDev[g], func(i, j int) bool { return p.requiresDev[g][i].name < p.requiresDev[g][j].name })
 		}
 	}
-	return p
+	return p, nil
 }
 
 // term is a conjunction of marker strings (sorted, unique); the empty term
@@ -305,12 +307,12 @@ type term []string
 
 func (t term) key() string { return strings.Join(t, "\x00") }
 
-func (t term) with(m *expr) term {
-	if m == nil {
+func (t term) with(m pydeps.Marker) term {
+	if m.IsZero() {
 		return t
 	}
-	s := m.String()
-	if m.op == "or" {
+	s := m.Canonical()
+	if m.Op() == "or" { // joined with " and "
 		s = "(" + s + ")"
 	}
 	return term(mergeNames(t, []string{s}))
@@ -345,12 +347,25 @@ func pylockMarkers(in *input, r *resolver, nodes []*node) (map[string]string, er
 			add(e.name, t.with(e.marker))
 		}
 	}
+	// a path through extra x starts with `'x' in extras`, one through group g with `'g' in dependency_groups`
+	member := func(name, set string) (term, error) {
+		m, err := pydeps.Comparison{Left: name, Op: "in", Right: set, RightVariable: true}.Marker()
+		return term{m.Canonical()}, err
+	}
 	start(in.main, nil)
 	for _, x := range sortedKeys(in.optional) {
-		start(in.optional[x], term{quote(x) + " in extras"})
+		t, err := member(x, "extras")
+		if err != nil {
+			return nil, err
+		}
+		start(in.optional[x], t)
 	}
 	for _, g := range sortedKeys(in.groups) {
-		start(in.groups[g], term{quote(g) + " in dependency_groups"})
+		t, err := member(g, "dependency_groups")
+		if err != nil {
+			return nil, err
+		}
+		start(in.groups[g], t)
 	}
 	for steps := 0; len(queue) > 0; steps++ {
 		if steps > 100000 {

@@ -338,43 +338,28 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestSplitExtra(t *testing.T) {
-	for _, tc := range []struct {
-		in, extras, rest, err string
-	}{
-		{in: `extra == "fast"`, extras: "fast"},
-		{in: `python_version < "3.10" and extra == 'Some_Thing'`, extras: "some-thing", rest: "python_version < '3.10'"},
-		{in: `(sys_platform == "win32") and extra == "standard"`, extras: "standard", rest: "sys_platform == 'win32'"},
-		{in: `(python_version >= "3.9" and platform_system == "Windows") and extra == "timezone"`, extras: "timezone", rest: "python_version >= '3.9' and sys_platform == 'win32'"},
-		{in: `extra == "a" or extra == "b"`, extras: "a b"},
-		{in: `(os_name == "nt" or sys_platform == "cygwin") and python_version >= "3.8"`, rest: "(os_name == 'nt' or sys_platform == 'cygwin') and python_version >= '3.8'"},
-		{in: `"x" not in platform_version`, rest: "'x' not in platform_version"},
-		{in: `extra == "a" and extra == "b"`, err: "two extras"},
-		{in: `extra == "a" or python_version < "3"`, err: "does not split"},
+// TestLockMarker: the extra condition comes out (pydeps' SplitExtra has the
+// cases) and the rest is in uv's spelling.
+func TestLockMarker(t *testing.T) {
+	for in, want := range map[string]string{
+		`(python_version >= "3.9" and platform_system == "Windows") and extra == "timezone"`: "timezone: python_version >= '3.9' and sys_platform == 'win32'",
+		`platform_system != "Windows" or os_name == "nt"`:                                    ": sys_platform != 'win32' or os_name == 'nt'",
+		`"Windows" == platform_system`:                                                       ": 'Windows' == platform_system",
+		`platform_system == "Darwin" and extra == 'Some_Thing'`:                              "some-thing: platform_system == 'Darwin'",
+		`extra == "a" or extra == "b"`:                                                       "a b: ",
 	} {
-		e, err := parseExpr(tc.in)
+		m, err := pydeps.ParseMarker(in)
 		if err != nil {
-			t.Fatalf("%s: %v", tc.in, err)
+			t.Fatalf("%s: %v", in, err)
 		}
-		extras, rest, err := splitExtra(e)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%s: error %v, want %q", tc.in, err, tc.err)
-			}
-			continue
+		extras, rest, err := lockMarker(m)
+		if got := strings.Join(extras, " ") + ": " + rest.Canonical(); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", in, got, err, want)
 		}
-		if err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
-		}
-		if got := strings.Join(extras, " "); got != tc.extras || rest.String() != tc.rest {
-			t.Errorf("%s: extras %q rest %q, want %q %q", tc.in, got, rest, tc.extras, tc.rest)
-		}
-		if rest != nil {
-			if _, err := pydeps.ParseMarker(rest.String()); err != nil {
-				t.Errorf("%s: rest %q does not parse: %v", tc.in, rest, err)
-			}
-		}
+	}
+	m, _ := pydeps.ParseMarker(`extra == "a" and extra == "b"`)
+	if _, _, err := lockMarker(m); err == nil || !strings.Contains(err.Error(), "two extras") {
+		t.Errorf("two extras at once: %v", err)
 	}
 }
 

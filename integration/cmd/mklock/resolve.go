@@ -14,9 +14,8 @@ type requirement struct {
 	name   string // normalized
 	extras []string
 	spec   pydeps.Specifier
-	marker *expr // nil: always
-	cm     compiled
-	text   string // as written, for messages
+	marker pydeps.Marker // zero: always
+	text   string        // as written, for messages
 }
 
 func newRequirement(text string, extraOK bool) (requirement, []string, error) {
@@ -34,18 +33,11 @@ func newRequirement(text string, extraOK bool) (requirement, []string, error) {
 	sort.Strings(r.extras)
 	var under []string
 	if !req.Marker.IsZero() {
-		e, err := parseExpr(req.Marker.String())
-		if err != nil {
-			return requirement{}, nil, err
-		}
-		if under, r.marker, err = splitExtra(e); err != nil {
+		if under, r.marker, err = lockMarker(req.Marker); err != nil {
 			return requirement{}, nil, err
 		}
 		if len(under) > 0 && !extraOK {
 			return requirement{}, nil, fmt.Errorf("%q: an extra condition belongs in a package's metadata, not here", text)
-		}
-		if r.cm, err = compile(r.marker); err != nil {
-			return requirement{}, nil, err
 		}
 	}
 	return r, under, nil
@@ -143,7 +135,7 @@ func (r *resolver) pass(roots []requirement) (bool, error) {
 	for len(queue) > 0 {
 		q := queue[0]
 		queue = queue[1:]
-		if some, _ := q.req.cm.truth(r.envs); !some {
+		if some, _ := truth(q.req.marker, r.envs); !some {
 			continue
 		}
 		name := q.req.name
@@ -306,11 +298,11 @@ func (r *resolver) depsOf(rel *release) (map[string][]requirement, error) {
 }
 
 // edge is a dependency as a lock records it: the package, the extras it
-// asks for, and the marker under which it applies (nil: everywhere).
+// asks for, and the marker under which it applies (zero: everywhere).
 type edge struct {
 	name   string
 	extras []string
-	marker *expr
+	marker pydeps.Marker
 }
 
 // edges turns requirements into the edges of the resolved graph: those
@@ -320,7 +312,7 @@ func (r *resolver) edges(reqs []requirement) []edge {
 	var out []edge
 	idx := map[string]int{}
 	for _, q := range reqs {
-		some, all := q.cm.truth(r.envs)
+		some, all := truth(q.marker, r.envs)
 		if !some || r.chosen[q.name] == nil {
 			continue
 		}
@@ -328,7 +320,7 @@ func (r *resolver) edges(reqs []requirement) []edge {
 		if !all {
 			e.marker = q.marker
 		}
-		key := e.name + ";" + e.marker.String()
+		key := e.name + ";" + e.marker.Canonical()
 		if i, ok := idx[key]; ok {
 			out[i].extras = mergeNames(out[i].extras, e.extras)
 			continue
@@ -340,7 +332,7 @@ func (r *resolver) edges(reqs []requirement) []edge {
 		if out[i].name != out[j].name {
 			return out[i].name < out[j].name
 		}
-		return out[i].marker.String() < out[j].marker.String()
+		return out[i].marker.Canonical() < out[j].marker.Canonical()
 	})
 	return out
 }

@@ -79,8 +79,8 @@ func (e edge) inline() string {
 	if len(e.extras) > 0 {
 		parts = append(parts, "extra = "+tqList(e.extras))
 	}
-	if e.marker != nil {
-		parts = append(parts, "marker = "+tq(e.marker.String()))
+	if !e.marker.IsZero() {
+		parts = append(parts, "marker = "+tq(e.marker.Canonical()))
 	}
 	return "{ " + strings.Join(parts, ", ") + " }"
 }
