@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 // A dist is what the closure check needs of one wheel.
@@ -42,9 +44,9 @@ func distOf(file string) (dist, error) {
 }
 
 func distFromMetadata(m *metadata) dist {
-	d := dist{Name: normalize(m.get("Name")), Version: m.get("Version"), Requires: m.all("Requires-Dist")}
+	d := dist{Name: pydeps.NormalizeName(m.get("Name")), Version: m.get("Version"), Requires: m.all("Requires-Dist")}
 	for _, e := range m.all("Provides-Extra") {
-		d.Extras = append(d.Extras, normalize(e))
+		d.Extras = append(d.Extras, pydeps.NormalizeName(e))
 	}
 	return d
 }
@@ -58,9 +60,9 @@ func distFromMetadata(m *metadata) dist {
 func checkClosure(set map[string]dist) []string {
 	var problems []string
 	for _, name := range sortedKeys(set) {
-		if v, err := parseVersion(set[name].Version); err != nil {
+		if v, err := pydeps.ParseVersion(set[name].Version); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", name, err))
-		} else if v.isPre() {
+		} else if v.IsPrerelease() {
 			problems = append(problems, fmt.Sprintf("%s %s is a pre-release: pip will not install it unless asked", name, set[name].Version))
 		}
 	}
@@ -79,7 +81,7 @@ func checkClosure(set map[string]dist) []string {
 			}
 		}
 		for _, raw := range d.Requires {
-			r, err := parseRequirement(raw)
+			r, err := pydeps.ParseRequirement(raw)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: Requires-Dist %q: %v", name, raw, err))
 				continue
@@ -87,29 +89,26 @@ func checkClosure(set map[string]dist) []string {
 			if !markerHolds(r.Marker, extras) {
 				continue
 			}
-			dep := normalize(r.Name)
+			dep := pydeps.NormalizeName(r.Name)
 			where := strings.Join(with(chain, raw), " -> ")
 			t, ok := set[dep]
 			if !ok {
 				problems = append(problems, fmt.Sprintf("%s: %s is not in the set", where, dep))
 				continue
 			}
-			if r.Spec != "" {
-				v, err := parseVersion(t.Version)
+			if len(r.Specifier.Clauses) > 0 {
+				v, err := pydeps.ParseVersion(t.Version)
 				if err != nil {
 					continue // reported above
 				}
-				if ok, err := satisfies(v, r.Spec); err != nil {
-					problems = append(problems, fmt.Sprintf("%s: %v", where, err))
-					continue
-				} else if !ok {
+				if !r.Specifier.Contains(v) {
 					problems = append(problems, fmt.Sprintf("%s: the set has %s %s", where, dep, t.Version))
 					continue
 				}
 			}
 			var sub []string
 			for _, e := range r.Extras {
-				sub = append(sub, normalize(e))
+				sub = append(sub, pydeps.NormalizeName(e))
 			}
 			sort.Strings(sub)
 			visit(dep, sub, with(chain, dep))
@@ -122,19 +121,20 @@ func checkClosure(set map[string]dist) []string {
 	return problems
 }
 
-// markerHolds evaluates a marker once with no extra and once per requested
-// extra, as pip does; an unparsable marker counts as holding (so it gets
-// reported by the name lookup rather than silently skipped).
-func markerHolds(marker string, extras []string) bool {
-	if marker == "" {
+// target is what markers see on the builders the test bed serves: CPython
+// 3.13 on Linux x86_64 (trixie builds everything for 3.13 only).
+var target = pydeps.EnvFor("3.13.5", "amd64")
+
+// markerHolds evaluates a marker on target once with no extra and once per
+// requested extra, as pip does (the extra variable holds one name at a
+// time, so `extra == "a" and extra == "b"` never holds). The zero Marker
+// holds.
+func markerHolds(m pydeps.Marker, extras []string) bool {
+	if m.Eval(target) {
 		return true
 	}
-	m, err := parseMarker(marker)
-	if err != nil {
-		return true
-	}
-	for _, e := range append([]string{""}, extras...) {
-		if m.eval(e) {
+	for _, e := range extras {
+		if m.Eval(target, e) {
 			return true
 		}
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 func TestCheckClosure(t *testing.T) {
@@ -51,5 +53,41 @@ func TestCheckClosure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMarkerHolds(t *testing.T) {
+	tests := []struct {
+		marker string
+		extras []string
+		want   bool
+	}{
+		{`python_version < "3.8"`, nil, false},
+		{`python_version < '3.14'`, nil, true},
+		{`python_version >= "3.9" and platform_system == "Windows"`, nil, false},
+		{`sys_platform == "win32"`, nil, false},
+		{`sys_platform != "win32"`, nil, true},
+		{`platform_python_implementation != "PyPy"`, nil, true},
+		{`implementation_name != "pypy" and extra == "c"`, nil, false},
+		{`implementation_name != "pypy" and extra == "c"`, []string{"c"}, true},
+		{`extra == 'html-clean'`, []string{"html_clean"}, true},      // PEP 685 normalization
+		{`extra == "a" and extra == "b"`, []string{"a", "b"}, false}, // one extra at a time, as pip
+		{`(platform_machine == "aarch64" or (platform_machine == "x86_64" or platform_machine == "amd64")) and python_version < "3.14"`, nil, true},
+		{`(sys_platform != 'win32' and (sys_platform != 'cygwin' and platform_python_implementation != 'PyPy')) and extra == 'standard'`, nil, false},
+		{`"linux" in sys_platform`, nil, true},
+		{`"win" not in sys_platform`, nil, true},
+		{`python_full_version >= "3.13.1"`, nil, true},
+	}
+	for _, tc := range tests {
+		m, err := pydeps.ParseMarker(tc.marker)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.marker, err)
+		}
+		if got := markerHolds(m, tc.extras); got != tc.want {
+			t.Errorf("%s (extras %q): %t, want %t", tc.marker, tc.extras, got, tc.want)
+		}
+	}
+	if !markerHolds(pydeps.Marker{}, nil) {
+		t.Error("no marker does not hold")
 	}
 }

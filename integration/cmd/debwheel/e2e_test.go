@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/distill-build/distill/integration/bedenv"
+	"github.com/distill-build/distill/pydeps"
 )
 
 // needsSystemLibs: modules whose extensions link libraries the builder
@@ -86,7 +87,7 @@ func TestRealWheelsInBuilder(t *testing.T) {
 	modules := map[string][]string{} // distribution -> top-level modules
 	var total int64
 	for _, s := range specs {
-		e, ok := st.Wheels[normalize(s.Name)]
+		e, ok := st.Wheels[pydeps.NormalizeName(s.Name)]
 		if !ok {
 			t.Fatalf("%s is on the list but no wheel was made: run `testbed.sh setup`", s.Name)
 		}
@@ -138,7 +139,7 @@ func TestRealWheelsInBuilder(t *testing.T) {
 	sh("pip check", venvPip+" check")
 	frozen := sh("pip list", venvPip+" list --format=freeze")
 	for _, n := range names {
-		if !strings.Contains(strings.ToLower(strings.ReplaceAll(frozen, "_", "-")), normalize(n)+"==") {
+		if !strings.Contains(strings.ToLower(strings.ReplaceAll(frozen, "_", "-")), pydeps.NormalizeName(n)+"==") {
 			t.Errorf("%s not installed:\n%s", n, frozen)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 // A spec is one line of the distribution list: which Debian packages make
@@ -73,7 +75,7 @@ func parseList(r io.Reader) ([]spec, error) {
 			continue
 		}
 		s := spec{Name: words[0], Line: n}
-		if !validName(s.Name) {
+		if !pydeps.ValidName(s.Name) {
 			return nil, fmt.Errorf("line %d: %q is not a distribution name", n, s.Name)
 		}
 		for _, w := range words[1:] {
@@ -93,7 +95,7 @@ func parseList(r io.Reader) ([]spec, error) {
 			case "drop":
 				s.Drop = append(s.Drop, strings.Split(v, ",")...)
 			case "requires":
-				if _, err := parseRequirement(v); err != nil {
+				if _, err := pydeps.ParseRequirement(v); err != nil {
 					return nil, fmt.Errorf("line %d: requires=%q: %w", n, v, err)
 				}
 				s.Requires = append(s.Requires, v)
@@ -109,7 +111,7 @@ func parseList(r io.Reader) ([]spec, error) {
 				return nil, fmt.Errorf("line %d: %q is not a Debian package name", n, p)
 			}
 		}
-		key := normalize(s.Name)
+		key := pydeps.NormalizeName(s.Name)
 		if prev, dup := seen[key]; dup {
 			return nil, fmt.Errorf("line %d: %s is already on line %d", n, s.Name, prev)
 		}
@@ -119,7 +121,7 @@ func parseList(r io.Reader) ([]spec, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(specs, func(i, j int) bool { return normalize(specs[i].Name) < normalize(specs[j].Name) })
+	sort.SliceStable(specs, func(i, j int) bool { return pydeps.NormalizeName(specs[i].Name) < pydeps.NormalizeName(specs[j].Name) })
 	return specs, nil
 }
 
@@ -158,19 +160,6 @@ func finish(words []string, cur *strings.Builder, inWord bool) []string {
 	}
 	cur.Reset()
 	return words
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("-_.", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // validPackage is Debian policy §5.6.1: lower case, digits, + - ., two or

@@ -51,6 +51,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 func main() {
@@ -149,7 +151,7 @@ func run(o options) (result, error) {
 	next := state{Wheels: map[string]stateEntry{}}
 	var todo []spec
 	for _, s := range specs {
-		name, key := normalize(s.Name), cacheKey(s, files)
+		name, key := pydeps.NormalizeName(s.Name), cacheKey(s, files)
 		if e, ok := old.Wheels[name]; ok && e.Key == key && sameFile(filepath.Join(o.out, e.File), e) {
 			next.Wheels[name] = e
 			continue
@@ -182,7 +184,7 @@ func run(o options) (result, error) {
 				return res, err
 			}
 			e.Key = cacheKey(b.spec, files)
-			next.Wheels[normalize(b.spec.Name)] = e
+			next.Wheels[pydeps.NormalizeName(b.spec.Name)] = e
 			fmt.Printf("debwheel: built %s (%s, %.1fs)%s\n", e.File, size(e.Size), b.took.Seconds(), notes(b.w.Notes))
 		}
 	}
@@ -335,7 +337,7 @@ func checkClashes(dir string, st state) error {
 			continue
 		}
 		project, _, _ := strings.Cut(n, "-")
-		if mine, ok := st.Wheels[normalize(project)]; ok && mine.File != n {
+		if mine, ok := st.Wheels[pydeps.NormalizeName(project)]; ok && mine.File != n {
 			clashes = append(clashes, n)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 // metadata is a METADATA / PKG-INFO file (email-header style, core metadata
@@ -94,9 +96,9 @@ func (m *metadata) add(key, value string) {
 // needVersion raises Metadata-Version to at least min (headers added by
 // the repack, e.g. Provides-Extra, need 2.1).
 func (m *metadata) needVersion(min string) {
-	cur, err := parseVersion(m.get("Metadata-Version"))
-	want, _ := parseVersion(min)
-	if err != nil || compareVersions(cur, want) < 0 {
+	cur, err := pydeps.ParseVersion(m.get("Metadata-Version"))
+	want, _ := pydeps.ParseVersion(min)
+	if err != nil || cur.Compare(want) < 0 {
 		m.set("Metadata-Version", min)
 	}
 }
@@ -109,7 +111,7 @@ func (m *metadata) plainRequirements() (changed []string, err error) {
 		if !strings.EqualFold(h.key, "Requires-Dist") {
 			continue
 		}
-		r, err := parseRequirement(h.value())
+		r, err := pydeps.ParseRequirement(h.value())
 		if err != nil {
 			return nil, fmt.Errorf("Requires-Dist %q: %w", h.value(), err)
 		}
@@ -140,7 +142,7 @@ func eggRequires(text string) (reqs, extras []string, err error) {
 			extra, mk, _ := strings.Cut(line[1:len(line)-1], ":")
 			section, cond = strings.TrimSpace(extra), strings.TrimSpace(mk)
 			if section != "" {
-				section = normalize(section)
+				section = pydeps.NormalizeName(section)
 				if !seenExtra[section] {
 					seenExtra[section] = true
 					extras = append(extras, section)
@@ -148,12 +150,12 @@ func eggRequires(text string) (reqs, extras []string, err error) {
 			}
 			continue
 		}
-		r, err := parseRequirement(line)
+		r, err := pydeps.ParseRequirement(line)
 		if err != nil {
 			return nil, nil, fmt.Errorf("requires.txt: %w", err)
 		}
 		var conds []string
-		for _, c := range []string{r.Marker, cond} {
+		for _, c := range []string{r.Marker.String(), cond} {
 			if c != "" {
 				conds = append(conds, c)
 			}
@@ -168,8 +170,14 @@ func eggRequires(text string) (reqs, extras []string, err error) {
 				}
 			}
 		}
-		mk := strings.Join(conds, " and ")
-		r.Marker = mk
+		// the conditions are joined as written (not in pydeps' canonical
+		// spelling), so METADATA keeps Debian's quotes
+		r.Marker = pydeps.Marker{}
+		if mk := strings.Join(conds, " and "); mk != "" {
+			if r.Marker, err = pydeps.ParseMarker(mk); err != nil {
+				return nil, nil, fmt.Errorf("requires.txt: %w", err)
+			}
+		}
 		reqs = append(reqs, r.String())
 	}
 	return reqs, extras, sc.Err()

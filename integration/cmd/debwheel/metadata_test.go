@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 func TestEggRequires(t *testing.T) {
@@ -36,7 +38,7 @@ func TestEggRequires(t *testing.T) {
 				t.Errorf("got\n  %q\n  %q\nwant\n  %q\n  %q", reqs, extras, tc.reqs, tc.extras)
 			}
 			for _, r := range reqs { // and every result is a valid requirement
-				if _, err := parseRequirement(r); err != nil {
+				if _, err := pydeps.ParseRequirement(r); err != nil {
 					t.Errorf("%s: %v", r, err)
 				}
 			}

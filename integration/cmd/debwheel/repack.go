@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/pydeps"
 )
 
 // formatVersion is part of every cache key: bump it whenever a change to
@@ -36,6 +38,13 @@ type wfile struct {
 // FileName is the wheel's file name (binary distribution format).
 func (w *wheel) FileName() string {
 	return fmt.Sprintf("%s-%s-%s.whl", escapeName(w.Name), strings.ReplaceAll(w.Version, "-", "_"), w.Tag)
+}
+
+// escapeName is the form of a name in wheel file names and .dist-info
+// directories (binary distribution format): the normalized name with "_"
+// for "-".
+func escapeName(name string) string {
+	return strings.ReplaceAll(pydeps.NormalizeName(name), "-", "_")
 }
 
 // metaDir is a top-level *.dist-info or *.egg-info of a package.
@@ -248,7 +257,7 @@ func pickMeta(s spec, metas map[string]*metaDir) (*metaDir, error) {
 		switch {
 		case name == "":
 			return nil, fmt.Errorf("%s/%s has no Name", top, file)
-		case normalize(name) != normalize(s.Name):
+		case pydeps.NormalizeName(name) != pydeps.NormalizeName(s.Name):
 			others = append(others, name)
 		case mine != nil:
 			return nil, fmt.Errorf("two metadata directories for %s: %s and %s", s.Name, mine.top, top)
@@ -293,7 +302,7 @@ func (w *wheel) metadata(s spec, md *metaDir, debs map[string]*deb, all tree, us
 			}
 			have := map[string]bool{}
 			for _, e := range m.all("Provides-Extra") {
-				have[normalize(e)] = true
+				have[pydeps.NormalizeName(e)] = true
 			}
 			for _, e := range extras {
 				if !have[e] {
@@ -315,7 +324,7 @@ func (w *wheel) metadata(s spec, md *metaDir, debs map[string]*deb, all tree, us
 		w.Notes = append(w.Notes, fmt.Sprintf("version %s -> %s (Debian packaged the release %s)", v, rel, debs[md.pkg].Version))
 		v = rel
 	}
-	if _, err := parseVersion(v); err != nil {
+	if _, err := pydeps.ParseVersion(v); err != nil {
 		return fmt.Errorf("%s: METADATA Version: %w", md.top, err)
 	}
 	w.Version = v
@@ -327,9 +336,9 @@ func (w *wheel) metadata(s spec, md *metaDir, debs map[string]*deb, all tree, us
 		w.Notes = append(w.Notes, "URL requirements made plain: "+strings.Join(plain, ", "))
 	}
 	for _, req := range s.Requires {
-		r, _ := parseRequirement(req)
+		r, _ := pydeps.ParseRequirement(req)
 		for _, have := range m.all("Requires-Dist") {
-			if hr, err := parseRequirement(have); err == nil && normalize(hr.Name) == normalize(r.Name) {
+			if hr, err := pydeps.ParseRequirement(have); err == nil && pydeps.NormalizeName(hr.Name) == pydeps.NormalizeName(r.Name) {
 				return fmt.Errorf("requires=%q: METADATA already requires %s (%q); drop the option", req, r.Name, have)
 			}
 		}

@@ -505,3 +505,13 @@ func TestRepackDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Flask": "flask", "typing_extensions": "typing_extensions", "flit-core": "flit_core", "zope.interface": "zope_interface", "A__b-.c": "a_b_c",
+	} {
+		if got := escapeName(in); got != want {
+			t.Errorf("escapeName(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
