@@ -154,7 +154,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, err
 		}
 		if bc.Target == "" {
-			if err := verify(ctx, c, bc, s, src, pair, bases, opt, out); err != nil {
+			if err := verify(ctx, c, bc, s, src, pair, bases, opt, out, marshal); err != nil {
 				return nil, err
 			}
 		}

@@ -24,7 +24,11 @@ import (
 // turns its report into errors and warnings at the spec lines they concern.
 // It is cached like any step: it runs again only when the image's
 // dependencies, runtime or entrypoint change.
-func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result) error {
+//
+// marshal are the image's own marshal options: with --no-cache the
+// verification's steps (which the image shares) must not come from the
+// cache either.
+func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result, marshal []bkllb.ConstraintsOpt) error {
 	if !out.VerifyOn {
 		return nil
 	}
@@ -32,7 +36,7 @@ func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.S
 		src.Warn(ctx, fmt.Sprintf("start-up verification skipped for %s: the engine cannot run that platform (register an emulator, e.g. qemu-user-static)", platforms.Format(opt.Platform)), client.WarnOpts{})
 		return nil
 	}
-	ref, err := solveRef(ctx, c, out.Verify, bc.CacheImports, bkllb.Platform(opt.Platform))
+	ref, err := solveRef(ctx, c, out.Verify, bc.CacheImports, marshal...)
 	if err != nil {
 		return errors.Wrap(err, "start-up verification")
 	}
@@ -44,14 +48,14 @@ func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.S
 	if err != nil {
 		return errors.Wrap(err, "reading the start-up verification's report")
 	}
-	hints := whichPackages(ctx, c, s, bases, opt, r)
+	hints := whichPackages(ctx, c, s, bases, opt, r, marshal)
 	return reportVerified(ctx, s, src, lint.Verified(s, pair, r, hints), hints)
 }
 
 // whichPackages asks the runtime's Debian release which packages ship the
 // libraries the verification found missing. It only improves a message, so
 // any failure (a builder without apt, no network) just leaves it out.
-func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb.Bases, opt llb.Options, r *llb.Report) map[string]string {
+func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb.Bases, opt llb.Options, r *llb.Report, marshal []bkllb.ConstraintsOpt) map[string]string {
 	var sonames []string
 	for _, p := range r.Errors {
 		if p.Kind == "library" {
@@ -66,7 +70,7 @@ func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb
 		return nil
 	}
 	slices.Sort(sonames)
-	ref, err := solveRef(ctx, c, llb.WhichPackages(s, bases, opt, sonames), nil, bkllb.Platform(opt.Platform))
+	ref, err := solveRef(ctx, c, llb.WhichPackages(s, bases, opt, sonames), nil, marshal...)
 	if err != nil {
 		return nil
 	}
