@@ -137,6 +137,11 @@ func TestBuildUsersAndNetwork(t *testing.T) {
 			s.Python.Version = ""
 			return s
 		}(), "requirements.txt", 5},
+		{"runtime packages", func() *spec.Spec {
+			s := fullSpec()
+			s.App.RuntimePackages = []string{"libpq5"}
+			return s
+		}(), "requirements.txt", 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, d := build(t, tc.s, tc.req)
@@ -146,14 +151,14 @@ func TestBuildUsersAndNetwork(t *testing.T) {
 			}
 			for _, e := range execs {
 				root := e.Meta.User == "0:0"
-				if root != (isScript(e, aptScript) || isScript(e, prepareScript)) {
-					t.Errorf("exec %q runs as %q: only apt and directory setup may run as root", e.Meta.Args[:min(3, len(e.Meta.Args))], e.Meta.User)
+				if root != (isScript(e, aptScript) || isScript(e, prepareScript) || isScript(e, runtimePackagesScript)) {
+					t.Errorf("exec %q runs as %q: only apt, runtime packages and directory setup may run as root", e.Meta.Args[:min(3, len(e.Meta.Args))], e.Meta.User)
 				}
 				if !root && e.Meta.User != "10001:10001" {
 					t.Errorf("exec %q runs as %q, want the build user 10001:10001", e.Meta.Args, e.Meta.User)
 				}
 				online := e.Network != pb.NetMode_NONE
-				if online != (isPip(e) || isScript(e, aptScript)) {
+				if online != (isPip(e) || isScript(e, aptScript) || isScript(e, runtimePackagesScript) || isScript(e, projectScript)) {
 					t.Errorf("exec %q network %v: only dependency steps may have network", e.Meta.Args[:min(3, len(e.Meta.Args))], e.Network)
 				}
 				if a := e.Meta.Args; (a[0] == "sh" || a[0] == "/bin/sh" || a[0] == "bash") && slices.Contains(a, "-c") {
