@@ -64,6 +64,14 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, depError(err, deps, src)
 	}
+	// a lock that disagrees with pyproject.toml fails --call=check and the
+	// build before any image is pulled, when the pair names its Python (a
+	// floating runtime is planned once its image is read)
+	if minor := knownPython(s, pair); minor != "" {
+		if _, _, err := deps.Plan(s, defaultPlatform(firstPlatform(bc.TargetPlatforms), c), minor, dockerspec.DockerOCIImage{}); err != nil {
+			return nil, depError(err, deps, src)
+		}
+	}
 	lockSt, lockDetail, err := lockStatus(ctx, c, lf, pair, defaultPlatform(firstPlatform(bc.TargetPlatforms), c))
 	if err != nil {
 		return nil, err
@@ -170,6 +178,15 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// knownPython is the Python minor the pair or the spec names, "" for a
+// floating tag.
+func knownPython(s *spec.Spec, pair llb.Pair) string {
+	if pair.PythonVersion != "" {
+		return pair.PythonVersion
+	}
+	return s.Python.Version
 }
 
 // solveRef solves a state on the engine and returns its single result.

@@ -196,6 +196,13 @@ func TestLockMustMatchPyproject(t *testing.T) {
 			if !regexp.MustCompile(`pyproject\.toml:\d+:\d+: dependency "requests" is not in uv\.lock`).MatchString(out) {
 				t.Errorf("output lacks the pyproject line and both files:\n%s", tail(out, 20))
 			}
+			if via == viaBuildx {
+				// --call=check says it too, without building
+				out, err := buildxCall(t, a, "check")
+				if err == nil || !strings.Contains(out, `dependency "requests" is not in uv.lock`) {
+					t.Errorf("--call=check (%v):\n%s", err, tail(out, 20))
+				}
+			}
 		})
 	}
 }
