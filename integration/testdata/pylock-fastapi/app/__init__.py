@@ -1,0 +1,1 @@
+"""fastapi-uv: a FastAPI service that uvicorn serves."""
