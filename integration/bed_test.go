@@ -134,9 +134,22 @@ var runtimes = []struct {
 // indexUrl: PyPI is not reachable here.
 func copyExample(t *testing.T, name string, edit func(string) string) app {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), name)
-	if out, err := exec.Command("cp", "-a", filepath.Join("..", "examples", name), dst).CombinedOutput(); err != nil {
-		t.Fatalf("copy example: %v %s", err, out)
+	return copyProject(t, filepath.Join("..", "examples", name), name != "python-http", edit)
+}
+
+// copyTestdata is copyExample for a fixture project in
+// integration/testdata/NAME (a project that is not an example, such as
+// pylock-fastapi, locked by pip); its spec gets the test bed's index.
+func copyTestdata(t *testing.T, name string, edit func(string) string) app {
+	t.Helper()
+	return copyProject(t, filepath.Join("testdata", name), true, edit)
+}
+
+func copyProject(t *testing.T, src string, index bool, edit func(string) string) app {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy %s: %v %s", src, err, out)
 	}
 	a := app{dir: dst, spec: filepath.Join(dst, "distill.yaml")}
 	dt, err := os.ReadFile(a.spec)
@@ -144,7 +157,7 @@ func copyExample(t *testing.T, name string, edit func(string) string) app {
 		t.Fatal(err)
 	}
 	s := string(dt)
-	if name != "python-http" {
+	if index {
 		s = withIndex(s, tb.indexURL)
 	}
 	if edit != nil {

@@ -130,29 +130,22 @@ func TestCodeChangeKeepsDependenciesCached(t *testing.T) {
 	need(t)
 	for _, tc := range []struct {
 		kind, example, edit string
-		prepare             func(t *testing.T, a app)
+		// testdata: the project is integration/testdata/<example>
+		testdata bool
 	}{
-		{"requirements", "python-deps", "src/depsapp/__init__.py", nil},
-		{"pyproject", "flask-pyproject", "hello_flask/app.py", nil},
-		{"uv.lock", "fastapi-uv", "app/main.py", nil},
-		{"poetry.lock", "poetry-app", "poetry_app/server.py", nil},
-		{"pylock.toml", "fastapi-uv", "app/main.py", func(t *testing.T, a app) {
-			// PEP 751: the same project locked by mklock into pylock.toml
-			if err := os.Remove(filepath.Join(a.dir, "uv.lock")); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command("go", "run", "./integration/cmd/mklock", "-index", tb.indexURL, "-pylock", filepath.Join(a.dir, "pylock.toml"), a.dir)
-			cmd.Dir = ".."
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("mklock: %v\n%s", err, out)
-			}
-		}},
+		{"requirements", "python-deps", "src/depsapp/__init__.py", false},
+		{"pyproject", "flask-pyproject", "hello_flask/app.py", false},
+		{"uv.lock", "fastapi-uv", "app/main.py", false},
+		{"poetry.lock", "poetry-app", "poetry_app/server.py", false},
+		// PEP 751: fastapi-uv's dependencies locked by pip lock (pip 25.1.1)
+		{"pylock.toml", "pylock-fastapi", "app/main.py", true},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			a := copyExample(t, tc.example, nil)
-			if tc.prepare != nil {
-				tc.prepare(t, a)
+			copyApp := copyExample
+			if tc.testdata {
+				copyApp = copyTestdata
 			}
+			a := copyApp(t, tc.example, nil)
 			_, out := build(t, a, viaCLI, "--progress", "rawjson")
 			if !strings.Contains(out, "pip install "+map[bool]string{true: "-r requirements.txt", false: tc.kind}[tc.kind == "requirements"]) {
 				t.Errorf("the install step does not name its source %s", tc.kind)
