@@ -106,6 +106,9 @@ type appResult struct {
 	// Verify[scenario][system] is, per build of a distill system, what
 	// became of the start-up verification step, in run order.
 	Verify map[string]map[system][]verifyStep `json:",omitempty"`
+	// LoadBefore and LoadAfter are /proc/loadavg's three averages when
+	// the app's measurements started and ended.
+	LoadBefore, LoadAfter string `json:",omitempty"`
 }
 
 func main() {
@@ -176,8 +179,10 @@ func main() {
 		if *only != "" && !contains(strings.Split(*only, ","), a.Name) {
 			continue
 		}
+		load := loadAvg()
 		ar, err := cfg.benchApp(a, r, !*noFront && a.Name == "python-deps")
 		check(err)
+		ar.LoadBefore, ar.LoadAfter = load, loadAvg()
 		r.Apps = append(r.Apps, *ar)
 		saveResults(cfg, r)
 	}

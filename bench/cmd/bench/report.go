@@ -218,6 +218,9 @@ func writeReport(r *results, out, svgPath string) error {
 		} else {
 			w("### %s (%d requirements, %d Python source files)\n\n", a.Name, a.Requirements, a.SourceFiles)
 		}
+		if a.LoadBefore != "" {
+			w("Load average (1/5/15 min) %s when this app's builds started, %s when they ended.\n\n", a.LoadBefore, a.LoadAfter)
+		}
 		cmp := a.compared()
 		w("| scenario |")
 		for _, sys := range cmp {
