@@ -194,7 +194,7 @@ func TestRuntimePackagesBadInput(t *testing.T) {
 func TestVerificationFindsBrokenStarts(t *testing.T) {
 	need(t)
 	pkg := map[string]string{
-		"pyproject.toml": "[build-system]\nrequires = [\"flit_core>=3.2,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"needs-config\"\nversion = \"1.0\"\ndescription = \"x\"\ndependencies = []\n\n[project.scripts]\nneeds-config = \"needs_config:main\"\n",
+		"pyproject.toml":           "[build-system]\nrequires = [\"flit_core>=3.2,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"needs-config\"\nversion = \"1.0\"\ndescription = \"x\"\ndependencies = []\n\n[project.scripts]\nneeds-config = \"needs_config:main\"\n",
 		"needs_config/__init__.py": "import os\nif 'APP_CONFIG' not in os.environ:\n    raise RuntimeError('APP_CONFIG is not set')\ndef main():\n    pass\n",
 	}
 	for _, tc := range []struct {
