@@ -99,8 +99,12 @@ func DetectDependencies(fs pydeps.FileReader, s *spec.Spec) (*Dependencies, erro
 	if err != nil {
 		var pe *pydeps.Error
 		if errors.As(err, &pe) && pe.File == "" {
-			// two lock files: the spec is where the choice is made
-			return nil, s.ErrorAt("python", "%s", pe.Msg)
+			// two lock files: the spec is where the choice is made, at its
+			// python section when it has one
+			if _, ok := s.Positions["python"]; ok {
+				return nil, s.ErrorAt("python", "%s", pe.Msg)
+			}
+			return nil, fmt.Errorf("%s: %s", s.File, pe.Msg)
 		}
 		return nil, err
 	}
