@@ -136,7 +136,7 @@ func TestCheckInvariantsFindsEveryViolation(t *testing.T) {
 			reg("root/.cache/pip/http/x", 0o644, "cached"),
 			reg("home/build/.cache/pip/wheels/y", 0o644, "cached"),
 			reg("var/cache/apt/archives/gcc_14_amd64.deb", 0o644, "deb"),
-			reg("var/lib/apt/lists/deb.debian.org_dists_trixie_InRelease", 0o644, "lists"),
+			reg("var/lib/apt/lists/mirror.example.invalid_dists_trixie_InRelease", 0o644, "lists"),
 			reg("var/lib/apt/lists/lock", 0o640, ""),
 			reg("app/id_rsa", 0o600, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n"),
 		},
@@ -181,7 +181,7 @@ func TestCheckInvariantsFindsEveryViolation(t *testing.T) {
 		"/root/.cache/pip/http/x is in the image: root's cache directory",
 		"/home/build/.cache/pip/wheels/y is in the image: a pip cache",
 		"/var/cache/apt/archives/gcc_14_amd64.deb is in the image: a cached .deb",
-		"/var/lib/apt/lists/deb.debian.org_dists_trixie_InRelease is in the image",
+		"/var/lib/apt/lists/mirror.example.invalid_dists_trixie_InRelease is in the image",
 		"/app/id_rsa is in the image (in layer 3, hidden by a later layer but still shipped): an SSH key file",
 		"/app/id_rsa holds a PEM private key (in layer 3, hidden by a later layer but still shipped)",
 	} {
