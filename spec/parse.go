@@ -23,6 +23,13 @@ import (
 // that unknown keys, duplicates and wrong kinds are caught with their
 // positions, and so that alias expansion is under this package's control.
 func Parse(filename string, data []byte) (*Spec, error) {
+	s, _, err := parseSpec(filename, data)
+	return s, err
+}
+
+// parseSpec is Parse that also returns the parser, whose walk counters
+// the tests read.
+func parseSpec(filename string, data []byte) (*Spec, *parser, error) {
 	p := &parser{
 		file:   filename,
 		pos:    map[string]Position{},
@@ -32,15 +39,15 @@ func Parse(filename string, data []byte) (*Spec, error) {
 	}
 	s := &Spec{File: filename}
 	if !p.parse(s, data) {
-		return nil, p.result()
+		return nil, p, p.result()
 	}
 	applyDefaults(s, p)
 	p.validate(s)
 	if len(p.errs) > 0 {
-		return nil, p.result()
+		return nil, p, p.result()
 	}
 	s.Positions = p.pos
-	return s, nil
+	return s, p, nil
 }
 
 type parser struct {
@@ -53,6 +60,9 @@ type parser struct {
 	// visits is the remaining budget of values to walk; see maxVisits.
 	visits  int
 	aborted bool
+	// walked counts every visit asked for, past the budget too, so a test
+	// can see what a hostile document cost.
+	walked int
 }
 
 func (p *parser) errorf(pos Position, field, format string, args ...any) {
@@ -254,6 +264,7 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 // visit spends one unit of the walk budget; false (once, with an error) when
 // the document expands to more values than any real spec has.
 func (p *parser) visit(n *yaml.Node) bool {
+	p.walked++
 	if p.aborted {
 		return false
 	}
