@@ -23,7 +23,8 @@ integration: bin
 	$(TESTBED) setup
 	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/...
 
-# setup first: the unit suite runs images with runc, which setup installs
+# unit suite first (no root, no engine); then the tagged e2e suite, which includes imagetest's
+# runc and Unpack tests (they need root and the runc that setup installs)
 test: bin
 	$(TESTBED) setup
 	$(MAKE) --no-print-directory unit
