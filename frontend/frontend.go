@@ -157,14 +157,23 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			// step runs again, as in a Dockerfile build
 			marshal = append(marshal, bkllb.IgnoreCache)
 		}
+		// the verification needs neither the app's code nor the final
+		// merge: solved beside the image, it runs while the app is copied
+		// and compiled. A failed step fails both; the image's error names
+		// it better, so it wins.
+		verified := make(chan error, 1)
+		if bc.Target == "" {
+			go func() { verified <- verify(ctx, c, bc, s, src, pair, bases, opt, out, marshal) }()
+		} else {
+			verified <- nil
+		}
 		ref, err := solveRef(ctx, c, st, bc.CacheImports, marshal...)
+		verr := <-verified
 		if err != nil {
 			return nil, err
 		}
-		if bc.Target == "" {
-			if err := verify(ctx, c, bc, s, src, pair, bases, opt, out, marshal); err != nil {
-				return nil, err
-			}
+		if verr != nil {
+			return nil, verr
 		}
 		if epoch != nil {
 			stampHistory(&cfg, *epoch)

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
 )
 
 // Facts about the resolved base images that the build depends on, read
@@ -94,13 +95,24 @@ func interpreterCandidates(img llb.Image, first string) []string {
 // differ, or when the spec's python.version is not what a floating runtime
 // tag carries. It returns the runtime's minor ("" when unknown).
 func checkPythonPair(ctx context.Context, c client.Client, s *spec.Spec, pair llb.Pair, bases llb.Bases, p ocispecs.Platform) (string, error) {
-	rt, rtPath, err := pythonMinor(ctx, c, bases.Runtime, p, interpreterCandidates(bases.Runtime, pair.RuntimePython))
-	if err != nil {
-		return "", errors.Wrapf(err, "reading %s", bases.Runtime.Pinned())
+	if !pairNeedsReading(s, pair) {
+		return "", nil
 	}
-	bl, blPath, err := pythonMinor(ctx, c, bases.Builder, p, interpreterCandidates(bases.Builder, ""))
-	if err != nil {
-		return "", errors.Wrapf(err, "reading %s", bases.Builder.Pinned())
+	// both images at once: each read waits for its image to be pulled
+	var rt, rtPath, bl, blPath string
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		rt, rtPath, err = pythonMinor(ctx, c, bases.Runtime, p, interpreterCandidates(bases.Runtime, pair.RuntimePython))
+		return errors.Wrapf(err, "reading %s", bases.Runtime.Pinned())
+	})
+	eg.Go(func() error {
+		var err error
+		bl, blPath, err = pythonMinor(ctx, c, bases.Builder, p, interpreterCandidates(bases.Builder, ""))
+		return errors.Wrapf(err, "reading %s", bases.Builder.Pinned())
+	})
+	if err := eg.Wait(); err != nil {
+		return "", err
 	}
 	if rt != "" && bl != "" && rt != bl {
 		return rt, s.ErrorAt("python.version", "the builder %s has Python %s (%s) but the runtime %s has Python %s (%s): a venv made by one does not run on the other; use images of one Python minor",
@@ -111,6 +123,16 @@ func checkPythonPair(ctx context.Context, c client.Client, s *spec.Spec, pair ll
 			want, pair.Runtime, rt, rtPath, floatingHint(s, rt))
 	}
 	return rt, nil
+}
+
+// pairNeedsReading reports whether the images must be read before the
+// build: a floating tag (Chainguard's latest) or an override can carry any
+// Python, while a default pair's tags name their minor (python:3.13-slim,
+// python3-debian13), and the start-up verification reads the assembled
+// image's interpreter anyway. Skipping the read there keeps cold builds
+// from waiting on two image pulls before the solve starts.
+func pairNeedsReading(s *spec.Spec, pair llb.Pair) bool {
+	return pair.PythonVersion == "" || s.Base.Builder != "" || s.Base.Runtime != ""
 }
 
 func floatingHint(s *spec.Spec, actual string) string {
