@@ -146,15 +146,113 @@ dpkg_status_d() {
       > "$R/var/lib/dpkg/status.d/$name"
   done
 }
-# apk_installed DEB...: Wolfi's package database (/lib/apk/db/installed: P:name, V:version,
-# A:arch stanzas), listing the packages the Chainguard stand-in is made of
+# apk_installed DEB...: the package database of a Wolfi image, /lib/apk/db/installed, in apk's
+# v2 installed-database format (apk-tools doc/apk-package.5: one stanza of single-letter fields per
+# package, stanzas ended by a blank line): C: Q1+base64 SHA-1 of the control section, P: name,
+# V: version, A: arch, S: package file size, I: installed size, T: description, U: url,
+# L: license, o: origin (source package), m: maintainer, t: build time, c: commit, D: depends,
+# p: provides (so:<soname>=<n> for each shared library), then the package's paths: F: directory
+# (M: uid:gid:mode when not 0:0:755), R: file in it (a: uid:gid:mode when not 0:0:644, Z: Q1+base64
+# SHA-1 of the content). It lists the Debian packages the Chainguard stand-in is made of, with
+# versions in apk's form (apk_version) and only the paths the image still holds.
 apk_installed() {
-  local d
+  local d db=$R/lib/apk/db/installed t present
+  t=$(suite_date "$SUITE")
   mkdir -p "$R/lib/apk/db"
-  for d in "$@"; do
-    printf 'P:%s\nV:%s\nA:%s\no:%s\n\n' "$(dpkg-deb -f "$d" Package)" "$(dpkg-deb -f "$d" Version)" \
-      "$(dpkg-deb -f "$d" Architecture)" "$(dpkg-deb -f "$d" Source | cut -d' ' -f1)"
-  done > "$R/lib/apk/db/installed"
+  present=$(mktemp)
+  (cd "$R" && find . -mindepth 1 \( -type d -printf '%P/\n' \) -o -printf '%P\n') > "$present"
+  for d in "$@"; do apk_stanza "$d" "$t" "$present"; done > "$db.tmp"
+  rm -f "$present"
+  mv "$db.tmp" "$db"
+}
+# apk_version DEBVERSION: apk's number{.number}...{letter}-r<n> from a Debian version: epoch and
+# non-numeric upstream suffixes dropped, the revision's leading number as -r (2.41-12+deb13u1 ->
+# 2.41-r12, 1:1.3.1.dfsg-1 -> 1.3.1-r1, 2025b-4 -> 2025b-r4, 20250419 -> 20250419-r0)
+apk_version() {
+  local v=${1#*:} up rev
+  case $v in *-*) up=${v%-*}; rev=${v##*-} ;; *) up=$v; rev=0 ;; esac
+  up=$(grep -oE '^[0-9]+(\.[0-9]+)*[a-z]?' <<<"$up" | head -1)
+  rev=$(grep -oE '^[0-9]+' <<<"$rev" | head -1)
+  printf '%s-r%s' "${up:-0}" "${rev:-0}"
+}
+apk_stanza() {  # apk_stanza DEB BUILDTIME PRESENT-LIST
+  local d=$1 t=$2 present=$3 name ver arch src deps sums
+  sums=$(mktemp)
+  name=$(dpkg-deb -f "$d" Package); ver=$(dpkg-deb -f "$d" Version); src=$(dpkg-deb -f "$d" Source)
+  src=${src%% *}; src=${src:-$name}
+  case $(dpkg-deb -f "$d" Architecture) in amd64) arch=x86_64 ;; all) arch=noarch ;; *) arch=$(dpkg-deb -f "$d" Architecture) ;; esac
+  deps=$(dpkg-deb -f "$d" Pre-Depends Depends | sed -n 's/^[A-Za-z-]*: //p' | tr ',' '\n' \
+    | sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+  printf 'C:Q1%s\n' "$(dpkg-deb --ctrl-tarfile "$d" | sha1sum | cut -c1-40 | xxd -r -p | base64)"
+  printf 'P:%s\nV:%s\nA:%s\nS:%s\nI:%s\n' "$name" "$(apk_version "$ver")" "$arch" "$(stat -c %s "$d")" \
+    "$(( $(dpkg-deb -f "$d" Installed-Size) * 1024 ))"
+  printf 'T:%s\n' "$(dpkg-deb -f "$d" Description | head -1)"
+  [ -z "$(dpkg-deb -f "$d" Homepage)" ] || printf 'U:%s\n' "$(dpkg-deb -f "$d" Homepage)"
+  printf 'L:NOASSERTION\no:%s\nm:%s\nt:%s\nc:%s\n' "$src" "$(dpkg-deb -f "$d" Maintainer)" "$t" \
+    "$(printf '%s %s' "$src" "$ver" | sha1sum | cut -c1-40)"
+  [ -z "$deps" ] || printf 'D:%s\n' "${deps% }"
+  # regular files the image holds, hashed in one pass
+  dpkg-deb --fsys-tarfile "$d" | tar -t | sed -n 's#^\./##; /[^/]$/p' \
+    | { grep -Fxf "$present" || true; } \
+    | (cd "$R" && while IFS= read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\0' "$f"; fi; done) \
+    | (cd "$R" && xargs -0r sha1sum --) > "$sums"
+  dpkg-deb --fsys-tarfile "$d" | tar -tv --numeric-owner | awk -v present="$present" -v sums="$sums" '
+    BEGIN {
+      while ((getline l < present) > 0) have[l] = 1
+      while ((getline l < sums) > 0) sum[substr(l, 43)] = substr(l, 1, 40)
+      B = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"; H = "0123456789abcdef"
+    }
+    function hx(x) { return (index(H, substr(x, 1, 1)) - 1) * 16 + index(H, substr(x, 2, 1)) - 1 }
+    function b64(h,   n, i, v, o) {
+      n = length(h) / 2; o = ""
+      for (i = 0; i < n; i += 3) {
+        v = hx(substr(h, 2*i+1, 2)) * 65536 + (i+1 < n ? hx(substr(h, 2*i+3, 2)) * 256 : 0) + (i+2 < n ? hx(substr(h, 2*i+5, 2)) : 0)
+        o = o substr(B, int(v/262144)%64+1, 1) substr(B, int(v/4096)%64+1, 1)
+        o = o (i+1 < n ? substr(B, int(v/64)%64+1, 1) : "=") (i+2 < n ? substr(B, v%64+1, 1) : "=")
+      }
+      return o
+    }
+    function mode(p,   m) {
+      m = 0
+      if (substr(p, 2, 1) == "r") m += 256; if (substr(p, 3, 1) == "w") m += 128
+      if (substr(p, 4, 1) ~ /[xs]/) m += 64; if (substr(p, 4, 1) ~ /[sS]/) m += 2048
+      if (substr(p, 5, 1) == "r") m += 32; if (substr(p, 6, 1) == "w") m += 16
+      if (substr(p, 7, 1) ~ /[xs]/) m += 8; if (substr(p, 7, 1) ~ /[sS]/) m += 1024
+      if (substr(p, 8, 1) == "r") m += 4; if (substr(p, 9, 1) == "w") m += 2
+      if (substr(p, 10, 1) ~ /[xt]/) m += 1; if (substr(p, 10, 1) ~ /[tT]/) m += 512
+      return sprintf("%o", m)
+    }
+    {
+      perm = $1; split($2, own, "/")
+      path = $0; sub(/^[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/, "", path)
+      sub(/ -> .*$/, "", path); sub(/ link to .*$/, "", path)
+      sub(/^\.\//, "", path)
+      if (substr(perm, 1, 1) == "d") {
+        sub(/\/$/, "", path)
+        if (path == "" || !have[path "/"]) next
+        if (!(path in dir)) { order[++nd] = path; dir[path] = "" }
+        acl[path] = own[1] ":" own[2] ":" mode(perm)
+        next
+      }
+      if (!have[path]) next
+      k = path; sub(/\/[^\/]*$/, "", k); if (k == path) k = ""
+      f = substr(path, length(k) + (k == "" ? 1 : 2))
+      if (!(k in dir)) { order[++nd] = k; dir[k] = "" }
+      a = own[1] ":" own[2] ":" mode(perm)
+      dir[k] = dir[k] "R:" f "\n" (a != "0:0:644" ? "a:" a "\n" : "") (path in sum ? "Z:Q1" b64(sum[path]) "\n" : "")
+      if (f ~ /^lib.*\.so\.[0-9]+$/) { so = f; v = f; sub(/^.*\.so\./, "", v); prov = prov " so:" so "=" v }
+    }
+    END {
+      if (prov != "") print "p:" substr(prov, 2)
+      for (i = 1; i <= nd; i++) {
+        k = order[i]; if (k == "") { printf "%s", dir[k]; continue }
+        printf "F:%s\n", k
+        if (k in acl && acl[k] != "0:0:755") printf "M:%s\n", acl[k]
+        printf "%s", dir[k]
+      }
+      print ""
+    }'
+  rm -f "$sums"
 }
 # mmdeb PKG...: mmdebstrap --variant=minbase of SUITE into $R, with the machine's mirror
 mmdeb() {
