@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,6 +200,11 @@ func (a app) write(t *testing.T, rel, content string) {
 // combined output.
 func run(t *testing.T, ctx context.Context, env []string, name string, args ...string) (string, error) {
 	t.Helper()
+	return runCmd(ctx, env, name, args...)
+}
+
+// runCmd is run without a *testing.T, for goroutines.
+func runCmd(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
@@ -231,27 +237,31 @@ func build(t *testing.T, a app, via entry, extra ...string) (string, string) {
 
 func tryBuild(t *testing.T, a app, via entry, extra ...string) (string, string, error) {
 	t.Helper()
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	out, err := buildTo(a, via, tar, extra...)
+	return tar, out, err
+}
+
+// buildTo builds the app through one entry into the OCI tar at tar. It
+// never touches a *testing.T, so goroutines may call it and report its
+// error from the test goroutine.
+func buildTo(a app, via entry, tar string, extra ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tar := filepath.Join(t.TempDir(), "image.tar")
-	var out string
-	var err error
 	switch via {
 	case viaCLI:
 		args := append([]string{"build", "--progress", "plain", "-o", "type=oci,dest=" + tar}, extra...)
-		out, err = run(t, ctx, nil, tb.distill, append(args, a.dir)...)
+		return runCmd(ctx, nil, tb.distill, append(args, a.dir)...)
 	case viaBuildctl:
 		args := []string{"build", "--frontend", "dockerfile.v0", "--local", "context=" + a.dir, "--local", "dockerfile=" + a.dir,
 			"--opt", "filename=distill.yaml", "--output", "type=oci,dest=" + tar, "--progress", "plain"}
-		out, err = run(t, ctx, nil, "buildctl", append(args, buildctlArgs(extra)...)...)
+		return runCmd(ctx, nil, "buildctl", append(args, buildctlArgs(extra)...)...)
 	case viaBuildx:
 		args := []string{"build", "--builder", "distill-testbed", "-f", a.spec, "--output", "type=oci,dest=" + tar, "--progress", "plain"}
 		args = append(args, extra...)
-		out, err = run(t, ctx, nil, "buildx", append(args, a.dir)...)
-	default:
-		t.Fatalf("unknown entry %q", via)
+		return runCmd(ctx, nil, "buildx", append(args, a.dir)...)
 	}
-	return tar, out, err
+	return "", fmt.Errorf("unknown entry %q", via)
 }
 
 // buildctlArgs translates the CLI's flags (which follow buildx) into
@@ -353,12 +363,77 @@ func checkImage(t *testing.T, img *imagetest.Image) {
 	if len(c.Entrypoint) == 0 || c.Entrypoint[0] != "python" {
 		t.Errorf("entrypoint %q, want exec form starting with python", c.Entrypoint)
 	}
+	checkBaseLabels(t, img)
+}
+
+// basePairs are the runtime images distill builds on and the builder each
+// is paired with (DESIGN.md's pairs, written out independently of llb).
+var basePairs = map[string]string{
+	"gcr.io/distroless/python3-debian13:nonroot": "docker.io/library/python:3.13-slim-trixie",
+	"gcr.io/distroless/python3-debian12:nonroot": "docker.io/library/python:3.11-slim-bookworm",
+	"cgr.dev/chainguard/python:latest":           "cgr.dev/chainguard/python:latest-dev",
+}
+
+// checkBaseLabels checks each base label exactly: the runtime's and the
+// builder's names are a known pair, by tag without digest, and their
+// digests are the manifest digests the test bed's registry serves for those
+// tags (what the build resolved them to).
+func checkBaseLabels(t *testing.T, img *imagetest.Image) {
+	t.Helper()
 	labels := img.Labels()
-	for _, k := range []string{"org.opencontainers.image.base.name", "org.opencontainers.image.base.digest", "dev.distill.builder.digest"} {
-		if !strings.HasPrefix(labels[k], "sha256:") && !strings.Contains(labels[k], "/") {
-			t.Errorf("label %s = %q, want a base name or digest", k, labels[k])
+	name, builder := labels["org.opencontainers.image.base.name"], labels["dev.distill.builder.name"]
+	wantBuilder, ok := basePairs[name]
+	if !ok {
+		t.Errorf("label org.opencontainers.image.base.name = %q, want one of the runtimes %q", name, keys(basePairs))
+		return
+	}
+	if builder != wantBuilder {
+		t.Errorf("label dev.distill.builder.name = %q, want %q (the builder paired with %s)", builder, wantBuilder, name)
+	}
+	for k, ref := range map[string]string{"org.opencontainers.image.base.digest": name, "dev.distill.builder.digest": wantBuilder} {
+		got := labels[k]
+		if !digestRe.MatchString(got) {
+			t.Errorf("label %s = %q, want sha256:<64 hex>", k, got)
+			continue
+		}
+		want, err := standInDigest(ref)
+		if err != nil {
+			t.Errorf("label %s: %v", k, err)
+		} else if got != want {
+			t.Errorf("label %s = %s, but the registry serves %s for %s", k, got, want, ref)
 		}
 	}
+}
+
+var digestRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+var (
+	standInMu      sync.Mutex
+	standInDigests = map[string]string{}
+)
+
+// standInDigest is the manifest digest the test bed's registry serves for a
+// public reference (docker.io/library/python:3.13-slim-trixie is
+// $DISTILL_REGISTRY/library/python:3.13-slim-trixie), by the test bed's crane.
+func standInDigest(ref string) (string, error) {
+	standInMu.Lock()
+	defer standInMu.Unlock()
+	if d, ok := standInDigests[ref]; ok {
+		return d, nil
+	}
+	_, path, ok := strings.Cut(ref, "/")
+	if !ok {
+		return "", fmt.Errorf("reference %q has no registry host", ref)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := runCmd(ctx, nil, filepath.Join(tb.work, "bin", "crane"), "--insecure", "digest", tb.registry+"/"+path)
+	if err != nil {
+		return "", fmt.Errorf("crane digest %s/%s: %v %s", tb.registry, path, err, out)
+	}
+	d := strings.TrimSpace(out)
+	standInDigests[ref] = d
+	return d, nil
 }
 
 // infoOf reads the example apps' /info JSON.

@@ -104,8 +104,10 @@ func TestStrictPolicy(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: strict build on an end-of-life base succeeded", via)
 		}
-		if !strings.Contains(out, "EndOfLifeBase") || !strings.Contains(out, "policy.strict") || !strings.Contains(out, "distill.yaml:") {
-			t.Errorf("%s: strict failure does not name rule, policy and line:\n%s", via, tail(out, 20))
+		// python.version is line 7, its value at column 12
+		want := `distill.yaml:7:12: EndOfLifeBase: gcr.io/distroless/python3-debian12 reached end of life`
+		if !strings.Contains(out, want) || !strings.Contains(out, "(policy.strict turns every warning into an error;") {
+			t.Errorf("%s: strict failure lacks %q and the policy.strict note:\n%s", via, want, tail(out, 20))
 		}
 	}
 }

@@ -209,8 +209,10 @@ func TestBrokenSpecShowsLine(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: a spec with runtime: alpine built", via)
 		}
-		if !strings.Contains(out, "distill.yaml:") || !strings.Contains(out, "runtime") || !strings.Contains(out, "distroless") {
-			t.Errorf("%s: error does not name the spec line and allowed values:\n%s", via, tail(out, 30))
+		// runtime: is inserted as line 6, its value at column 10
+		want := `distill.yaml:6:10: runtime "alpine" is not supported; allowed: distroless, chainguard`
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: error lacks %q (spec line:column, allowed values):\n%s", via, want, tail(out, 30))
 		}
 		if via == viaBuildx && !strings.Contains(out, "runtime: alpine") {
 			t.Errorf("buildx does not show the offending line:\n%s", tail(out, 30))

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -90,46 +91,72 @@ func TestConcurrentBuilds(t *testing.T) {
 		dists  []string
 		took   time.Duration
 	}
-	buildOne := func(t *testing.T, i int, alone bool) result {
+	// buildOne runs on goroutines: it never calls t, it returns what went
+	// wrong and the test goroutine reports it
+	buildOne := func(i int, tar string, alone bool) (result, []string, error) {
 		start := time.Now()
-		tar, out, err := tryBuild(t, dirs[i], viaCLI, "--no-cache", "--build-arg", epochArg)
+		var notes []string
+		out, err := buildTo(dirs[i], viaCLI, tar, "--no-cache", "--build-arg", epochArg)
 		if err != nil {
-			t.Errorf("%s failed: %v\n%s", apps[i].name, err, tail(out, 40))
-			return result{}
+			return result{}, nil, fmt.Errorf("%s failed: %v\n%s", apps[i].name, err, tail(out, 40))
 		}
 		if c := cachedSteps(out); len(c) > 0 && alone {
-			t.Errorf("%s: --no-cache build took steps from the cache: %q", apps[i].name, c)
+			return result{}, nil, fmt.Errorf("%s: --no-cache build took steps from the cache: %q", apps[i].name, c)
 		} else if len(c) > 0 {
 			// BuildKit runs a step that concurrent builds have in
 			// common (same inputs, same digest) once, for all of them
-			t.Logf("%s: shared with a concurrent build: %q", apps[i].name, c)
+			notes = append(notes, fmt.Sprintf("%s: shared with a concurrent build: %q", apps[i].name, c))
 		}
-		img := load(t, tar)
+		img, err := imagetest.LoadOCITar(tar)
+		if err != nil {
+			return result{}, notes, fmt.Errorf("%s: %v", apps[i].name, err)
+		}
 		if got := img.Config.Config.Labels["org.opencontainers.image.title"]; got != apps[i].name {
-			t.Errorf("%s: image title %q: outputs crossed", apps[i].name, got)
+			return result{}, notes, fmt.Errorf("%s: image title %q: outputs crossed", apps[i].name, got)
 		}
-		return result{digest: img.ManifestDigest, dists: dists(img), took: time.Since(start)}
+		return result{digest: img.ManifestDigest, dists: dists(img), took: time.Since(start)}, notes, nil
+	}
+	tarOf := func(i int, kind string) string {
+		return filepath.Join(t.TempDir(), fmt.Sprintf("%s-%s.tar", apps[i].name, kind))
 	}
 
-	start := time.Now()
 	together := make([]result, len(apps))
+	notes := make([][]string, len(apps))
+	errs := make([]error, len(apps))
+	tars := make([]string, len(apps))
+	for i := range apps {
+		tars[i] = tarOf(i, "together")
+	}
+	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range apps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			together[i] = buildOne(t, i, false)
+			together[i], notes[i], errs[i] = buildOne(i, tars[i], false)
 		}()
 	}
 	wg.Wait()
 	wallTogether := time.Since(start)
+	for i := range apps {
+		for _, n := range notes[i] {
+			t.Log(n)
+		}
+		if errs[i] != nil {
+			t.Error(errs[i])
+		}
+	}
 	if t.Failed() {
 		t.FailNow()
 	}
 
 	start = time.Now()
 	for i, la := range apps {
-		alone := buildOne(t, i, true)
+		alone, _, err := buildOne(i, tarOf(i, "alone"), true)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
 		if alone.digest != together[i].digest {
 			t.Errorf("%s: built with seven others %s, alone %s", la.name, together[i].digest, alone.digest)
 		}
