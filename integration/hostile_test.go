@@ -43,14 +43,49 @@ func pwned(img *imagetest.Image) []string {
 	return out
 }
 
-// hostileApp is a standard-library app that reports its argv and one env
-// value, so the running image can show what it was started with.
+// pwnedIn lists names starting with mark, as a payload's touch makes them,
+// in the given host directories (not recursively: a payload names its
+// directory). The app's own files that quote a payload (the requirements
+// file) start otherwise.
+func pwnedIn(mark string, dirs ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if d = filepath.Clean(d); seen[d] {
+			continue
+		}
+		seen[d] = true
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), mark) {
+				out = append(out, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+// hostileApp is a standard-library app that reports its argv, one env
+// value, and any file named like a payload's marker in the places a
+// payload run at start-up could write while the root is read-only (/tmp,
+// /dev/shm) or that the image holds (/, /app, the home and working
+// directories), so the running image shows what it was started with and
+// whether a shell ran anything.
 const hostileApp = `import json, os, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+def pwned():
+    out = []
+    for d in sorted({"/", "/tmp", "/dev/shm", "/app", "/home/nonroot", os.getcwd(), os.environ.get("HOME", "/")}):
+        try:
+            out += [os.path.join(d, n) for n in os.listdir(d) if "PWNED" in n]
+        except OSError:
+            pass
+    return out
+
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
-        body = json.dumps({"argv": sys.argv[1:], "env": os.environ.get("HOSTILE")}).encode()
+        body = json.dumps({"argv": sys.argv[1:], "env": os.environ.get("HOSTILE"), "pwned": pwned()}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -60,27 +95,48 @@ ThreadingHTTPServer((os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT
 `
 
 // TestHostileSpecValues builds a spec whose every build-reaching field holds
-// shell syntax that would create a PWNED file if a shell ever ran it. The
-// build must succeed, no PWNED file may exist, and the build command, the
-// build env, the requirements path, the entrypoint, the app env and the
-// labels must arrive verbatim.
+// shell syntax that would create a file named with a PWNED marker if a
+// shell ever ran it. The build must succeed, no marker may exist anywhere a
+// payload could write, and the build command, the build env, the
+// requirements path, the entrypoint, the app env and the labels must arrive
+// verbatim.
+//
+// Where a payload could write, and where it is looked for:
+//   - build commands and build env run in the builder's /app, which the
+//     image ships: absolute /app/ markers, seen in the image;
+//   - any builder step (build user or root): /tmp (mode 1777 in every
+//     builder) and the step's home ("cd;" first), seen in the builder
+//     target, built and scanned whole;
+//   - a runtime-stage step: the image itself, scanned whole;
+//   - the running container (read-only root, tmpfs /tmp): /tmp, seen by the
+//     app itself (hostileApp's "pwned"), reported over HTTP;
+//   - the build host (the CLI runs the frontend in-process): /tmp, the
+//     test's and the app's directories and $HOME, scanned for this run's
+//     nonce.
+//
+// An entrypoint payload that a shell would run only after the app exits
+// ("; touch") could never be seen while the app serves, so the entrypoint's
+// separator payload backgrounds the app ("& touch ... ;") instead.
 func TestHostileSpecValues(t *testing.T) {
 	need(t)
 	start := time.Now()
+	m := "PWNED_" + nonce(t) + "_"
 	argv := []string{
-		"; touch /app/PWNED",
-		"$(touch /app/PWNED2)",
-		"`touch /app/PWNED3`",
-		"&& touch /app/PWNED4 || touch /app/PWNED5",
-		`'"; touch /app/PWNED6; "'`,
-		"line1\ntouch /app/PWNED7",
-		"| tee /app/PWNED8",
+		"; touch /app/" + m + "1",
+		"$(touch /app/" + m + "2)",
+		"`touch /app/" + m + "3`",
+		"&& touch /app/" + m + "4 || touch /app/" + m + "5",
+		`'"; touch /app/` + m + `6; "'`,
+		"line1\ntouch /app/" + m + "7",
+		"| tee /app/" + m + "8",
 	}
-	env1, env2 := "$(touch /app/PWNED_ENV)", "`touch /app/PWNED_ENV2`; touch /app/PWNED_ENV3 && \"x\" 'y'\nz"
-	entry := []string{"python", "app.py", "$(touch /tmp/PWNED_EP)", "; touch /tmp/PWNED_EP2"}
-	appEnv := "`touch /tmp/PWNED_RT`; $(id) && \"q\""
-	label := "`touch /PWNED_LABEL`; $(touch /PWNED_LABEL2) && 'x'\n\"y\""
-	reqName := "req $(touch PWNED_REQ); `x` && 'y'.txt"
+	env1, env2 := "$(touch /app/"+m+"ENV)", "`touch /app/"+m+"ENV2`; touch /app/"+m+"ENV3 && \"x\" 'y'\nz"
+	entry := []string{"python", "app.py", "$(touch /tmp/" + m + "EP)", "`touch /tmp/" + m + "EP2`", "& touch /tmp/" + m + "EP3 ;"}
+	appEnv := "`touch /tmp/" + m + "RT`; $(id) && \"q\""
+	label := "`touch /tmp/" + m + "LABEL`; $(cd; touch " + m + "LABEL2) && 'x'\n\"y\""
+	// a file name cannot hold "/": the payload goes home first, then also
+	// tries wherever it runs
+	reqName := "req $(cd; touch " + m + "REQ); `touch " + m + "REQ2` && 'y'.txt"
 
 	a := copyExample(t, "python-http", nil)
 	a.write(t, "app.py", hostileApp)
@@ -121,7 +177,17 @@ app:
 	img := load(t, tar)
 	checkImage(t, img)
 	if p := pwned(img); len(p) > 0 {
-		t.Errorf("a shell ran a spec value: %q", p)
+		t.Errorf("a shell ran a spec value: the image holds %q", p)
+	}
+	// the builder stage as it ends, every file of it
+	btar, _ := build(t, a, viaCLI, "--target", "builder")
+	if p := pwned(load(t, btar)); len(p) > 0 {
+		t.Errorf("a shell ran a spec value in the builder: it holds %q", p)
+	}
+	wd, _ := os.Getwd()
+	home, _ := os.UserHomeDir()
+	if p := pwnedIn(m, "/tmp", os.TempDir(), wd, a.dir, home); len(p) > 0 {
+		t.Errorf("a shell ran a spec value on the build host: %q", p)
 	}
 	dt, err := img.ReadFile("/app/argv.json")
 	if err != nil {
@@ -154,17 +220,24 @@ app:
 		t.Errorf("label %q, want %q", got, label)
 	}
 
-	// at runtime the entrypoint's arguments and the env arrive verbatim too
+	// at runtime the entrypoint's arguments and the env arrive verbatim
+	// too, and the app sees no marker where a start-up shell could write
 	get := serve(t, img)
 	var rt struct {
-		Argv []string `json:"argv"`
-		Env  string   `json:"env"`
+		Argv  []string `json:"argv"`
+		Env   string   `json:"env"`
+		Pwned []string `json:"pwned"`
 	}
 	if err := json.Unmarshal([]byte(get("/")), &rt); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(rt.Argv, entry[2:]) || rt.Env != appEnv {
 		t.Errorf("runtime argv %q env %q, want %q and %q", rt.Argv, rt.Env, entry[2:], appEnv)
+	}
+	if rt.Pwned == nil {
+		t.Errorf("the app did not report its marker scan")
+	} else if len(rt.Pwned) > 0 {
+		t.Errorf("a shell ran a spec value when the image started: %q", rt.Pwned)
 	}
 	t.Logf("hostile build and run: %v", time.Since(start).Round(time.Second))
 }
@@ -173,12 +246,19 @@ app:
 // build before the engine runs anything, with the spec line.
 func TestHostileSpecRejected(t *testing.T) {
 	need(t)
+	// the edit drops python.version (2 lines) and appends tc.yaml after the
+	// example's 13 remaining lines: the offending value is on line 15
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"apt package with a shell", "build:\n  aptPackages: [\"gcc; touch /PWNED\"]\n", `build.aptPackages[0] "gcc; touch /PWNED" is not a Debian package`},
-		{"apt option", "build:\n  aptPackages: [\"-oAPT::Get::AllowUnauthenticated=true\"]\n", "is not a Debian package"},
-		{"requirements outside", "python:\n  requirements: ../../etc/passwd\n", "leaves the build context"},
-		{"absolute requirements", "python:\n  requirements: /etc/passwd\n", "is absolute"},
-		{"index URL with a newline", "python:\n  indexUrl: \"https://a.example/simple\\n--trusted-host=evil\"\n", "must not contain whitespace"},
+		{"apt package with a shell", "build:\n  aptPackages: [\"gcc; touch /PWNED\"]\n",
+			`distill.yaml:15:17: build.aptPackages[0] "gcc; touch /PWNED" is not a Debian package: write name or name=version`},
+		{"apt option", "build:\n  aptPackages: [\"-oAPT::Get::AllowUnauthenticated=true\"]\n",
+			`distill.yaml:15:17: build.aptPackages[0] "-oAPT::Get::AllowUnauthenticated=true" is not a Debian package: write name or name=version`},
+		{"requirements outside", "python:\n  requirements: ../../etc/passwd\n",
+			`distill.yaml:15:17: python.requirements "../../etc/passwd" leaves the build context (..); paths must stay inside it`},
+		{"absolute requirements", "python:\n  requirements: /etc/passwd\n",
+			`distill.yaml:15:17: python.requirements "/etc/passwd" is absolute; paths are relative to the build context`},
+		{"index URL with a newline", "python:\n  indexUrl: \"https://a.example/simple\\n--trusted-host=evil\"\n",
+			"distill.yaml:15:13: python.indexUrl must not contain whitespace or control characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := copyExample(t, "python-http", func(s string) string {
@@ -188,8 +268,8 @@ func TestHostileSpecRejected(t *testing.T) {
 			if err == nil {
 				t.Fatalf("build succeeded:\n%s", tail(out, 20))
 			}
-			if !strings.Contains(out, tc.want) || !strings.Contains(out, "distill.yaml:") {
-				t.Errorf("output lacks %q with the spec position:\n%s", tc.want, tail(out, 20))
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output lacks %q (spec line:column and message):\n%s", tc.want, tail(out, 20))
 			}
 		})
 	}
