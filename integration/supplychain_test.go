@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,157 @@ func TestSBOMAttestation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sbomPackage is what the SBOM tests read of an SPDX package.
+type sbomPackage struct {
+	Name         string `json:"name"`
+	VersionInfo  string `json:"versionInfo"`
+	ExternalRefs []struct {
+		Locator string `json:"referenceLocator"`
+	} `json:"externalRefs"`
+}
+
+// TestSBOMAttestationChainguard: on the Chainguard runtime the OS packages
+// come from apk's installed database, /lib/apk/db/installed, which the
+// stand-in writes in apk's real v2 format (stanzas of single-letter
+// fields with the packages' directories and files). Every package of the
+// database the image ships is in the SBOM with its version and an apk
+// purl; the database is checked to be in that format first, so the test
+// cannot pass on a database invented in the shape the parser expects.
+func TestSBOMAttestationChainguard(t *testing.T) {
+	need(t)
+	a := copyExample(t, "python-deps", runtimes[2].edit)
+	tar, _ := build(t, a, viaCLI, "--attest", "type=sbom")
+	img := load(t, tar)
+	// /lib is a link to usr/lib (merged /usr, as in Wolfi): read the file
+	// where the layer holds it, after checking the link
+	if e, ok := img.Files()["/lib"]; !ok || !e.IsSymlink() || e.Linkname != "usr/lib" {
+		t.Fatalf("/lib is %+v (present %v), want the link to usr/lib", e, ok)
+	}
+	db, err := img.ReadFile("/usr/lib/apk/db/installed")
+	if err != nil {
+		t.Fatalf("the Chainguard runtime has no apk database: %v", err)
+	}
+	stanzas := apkStanzas(t, string(db))
+	if len(stanzas) < 20 {
+		t.Fatalf("apk database lists %d packages, want the stand-in's ~37", len(stanzas))
+	}
+	atts, err := img.Attestations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spdx, ok := atts["https://spdx.dev/Document"]
+	if !ok {
+		t.Fatalf("no SPDX attestation; found %v", keys(atts))
+	}
+	var doc struct {
+		Packages []sbomPackage `json:"packages"`
+	}
+	if err := json.Unmarshal(spdx.Predicate, &doc); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]sbomPackage{}
+	for _, p := range doc.Packages {
+		byName[p.Name] = p
+		for _, r := range p.ExternalRefs {
+			if strings.HasPrefix(r.Locator, "pkg:deb/") {
+				t.Errorf("SBOM has a Debian purl %s on an image with no dpkg database", r.Locator)
+			}
+		}
+	}
+	for _, st := range stanzas {
+		name, ver := st["P"][0], st["V"][0]
+		p, ok := byName[name]
+		if !ok {
+			t.Errorf("SBOM lacks apk package %s %s", name, ver)
+			continue
+		}
+		if p.VersionInfo != ver {
+			t.Errorf("SBOM lists %s %q, the apk database %q", name, p.VersionInfo, ver)
+		}
+		want := "pkg:apk/wolfi/" + name + "@" + ver + "?arch=" + st["A"][0]
+		if len(p.ExternalRefs) != 1 || p.ExternalRefs[0].Locator != want {
+			t.Errorf("%s: purls %+v, want %s", name, p.ExternalRefs, want)
+		}
+	}
+	// versions as the runtime really has them
+	if p := byName["libpython3.13-stdlib"]; !strings.HasPrefix(p.VersionInfo, "3.13.") {
+		t.Errorf("libpython3.13-stdlib version %q, want 3.13.x", p.VersionInfo)
+	}
+	if p := byName["libc6"]; !regexp.MustCompile(`^2\.4[0-9]-r[0-9]+$`).MatchString(p.VersionInfo) {
+		t.Errorf("libc6 version %q, want glibc 2.4x in apk form", p.VersionInfo)
+	}
+	for name, ver := range map[string]string{"greeting": "1.1", "tinyweb": "2.0", "textutil": "0.3"} {
+		if byName[name].VersionInfo != ver {
+			t.Errorf("SBOM lists %s %q, want %s", name, byName[name].VersionInfo, ver)
+		}
+	}
+}
+
+var (
+	apkVersionRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*[a-z]?(_[a-z]+[0-9]*)*(~[0-9a-f]+)?-r[0-9]+$`)
+	apkHashRe    = regexp.MustCompile(`^Q1[A-Za-z0-9+/]{27}=$`)
+)
+
+// apkStanzas parses apk's installed database (apk-tools doc/apk-package.5)
+// on its own, and fails the test unless it is in that format: stanzas
+// separated by a blank line, every line a single letter, a colon and a
+// value; each stanza with C: (Q1 + base64 SHA-1), P:, V: (apk's version
+// syntax), A:, S:, I:, T:, L:, o:, m:, t:, c:; R: only after an F:, a:/Z:
+// only after an R:; and the database as a whole lists files with hashes.
+func apkStanzas(t *testing.T, db string) []map[string][]string {
+	t.Helper()
+	if !strings.HasSuffix(db, "\n\n") {
+		t.Errorf("apk database does not end with a blank line")
+	}
+	var out []map[string][]string
+	files := 0
+	for i, block := range strings.Split(strings.TrimSuffix(db, "\n\n"), "\n\n") {
+		st := map[string][]string{}
+		last := ""
+		for _, l := range strings.Split(block, "\n") {
+			if len(l) < 2 || l[1] != ':' {
+				t.Fatalf("stanza %d: line %q is not a field", i, l)
+			}
+			k := l[:1]
+			switch {
+			case k == "R" && !(last == "F" || last == "R" || last == "a" || last == "Z" || last == "M"):
+				t.Errorf("stanza %d: R: after %s:, want it under an F:", i, last)
+			case (k == "a" || k == "Z") && !(last == "R" || last == "a"):
+				t.Errorf("stanza %d: %s: after %s:, want it after an R:", i, k, last)
+			case k == "M" && last != "F":
+				t.Errorf("stanza %d: M: after %s:", i, last)
+			}
+			if k == "Z" {
+				files++
+				if !apkHashRe.MatchString(l[2:]) {
+					t.Errorf("stanza %d: Z:%s is not Q1 + base64 SHA-1", i, l[2:])
+				}
+			}
+			st[k] = append(st[k], l[2:])
+			last = k
+		}
+		for _, k := range []string{"C", "P", "V", "A", "S", "I", "T", "L", "o", "m", "t", "c"} {
+			if len(st[k]) != 1 {
+				t.Fatalf("stanza %d (%v): %d %s: fields, want 1", i, st["P"], len(st[k]), k)
+			}
+		}
+		if !apkHashRe.MatchString(st["C"][0]) {
+			t.Errorf("%s: C:%s is not Q1 + base64 SHA-1", st["P"][0], st["C"][0])
+		}
+		if !apkVersionRe.MatchString(st["V"][0]) {
+			t.Errorf("%s: V:%s is not an apk version", st["P"][0], st["V"][0])
+		}
+		if a := st["A"][0]; a != "x86_64" && a != "noarch" {
+			t.Errorf("%s: A:%s, want x86_64 or noarch", st["P"][0], a)
+		}
+		out = append(out, st)
+	}
+	if files < 1000 {
+		t.Errorf("apk database lists %d hashed files; the stand-in has thousands", files)
+	}
+	return out
 }
 
 func containsPrefix(list []string, prefix string) bool {
