@@ -129,9 +129,9 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	}
 	switch sys {
 	case distill:
-		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag, "")
+		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, "")
 	case distillVerifyOff:
-		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, cfg.builderTag, cfg.runtimeTag, "off")
+		return writeSpec(filepath.Join(dir, "distill.yaml"), "", cfg.indexURL, "off")
 	case expert:
 		if a.ExpertRequirements == "" {
 			break
@@ -176,13 +176,11 @@ func prepare(cfg *config, a app, sys system, dir string) error {
 	return nil
 }
 
-// writeSpec points the app's spec at the test bed's index and the bench-only
-// builder and runtime tags (the test bed has no PyPI; the base-image scenario
-// moves the runtime tag, and a private builder tag keeps a re-push of the
-// shared stand-in from invalidating a run), optionally with a `# syntax=`
-// first line and a policy.verify, and checks the result parses to what was
-// meant.
-func writeSpec(path, syntax, indexURL, builder, runtime, verify string) error {
+// writeSpec points the app's spec at the test bed's index (the test bed has
+// no PyPI), optionally with a `# syntax=` first line and a policy.verify,
+// and checks the result parses to what was meant. The bases stay distill's
+// default pair: the engines' mirrors resolve it to the bench-only copies.
+func writeSpec(path, syntax, indexURL, verify string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -208,7 +206,6 @@ func writeSpec(path, syntax, indexURL, builder, runtime, verify string) error {
 	if !seenPython {
 		return fmt.Errorf("%s has no top-level python: block", path)
 	}
-	out = append(out, "base:", "  builder: "+builder, "  runtime: "+runtime)
 	if verify != "" {
 		out = append(out, "policy:", fmt.Sprintf("  verify: %q", verify))
 	}
@@ -217,7 +214,7 @@ func writeSpec(path, syntax, indexURL, builder, runtime, verify string) error {
 	if err != nil {
 		return fmt.Errorf("rewritten spec: %w", err)
 	}
-	if s.Python.IndexURL != indexURL || s.Base.Runtime != runtime || s.Base.Builder != builder {
+	if s.Python.IndexURL != indexURL || s.Base.Runtime != "" || s.Base.Builder != "" {
 		return fmt.Errorf("rewritten spec %s: indexUrl %q, base.runtime %q", path, s.Python.IndexURL, s.Base.Runtime)
 	}
 	if verify != "" && s.Policy.Verify != verify {

@@ -57,7 +57,7 @@ func TestWriteSpecVerifyOff(t *testing.T) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeSpec(p, "", "http://127.0.0.1:3141/simple", "localhost:5000/b:1", "localhost:5000/r:1", "off"); err != nil {
+		if err := writeSpec(p, "", "http://127.0.0.1:3141/simple", "off"); err != nil {
 			t.Fatal(err)
 		}
 		out, _ := os.ReadFile(p)
@@ -90,5 +90,33 @@ func TestVerifyStepFromRawJSON(t *testing.T) {
 	}
 	if _, err := readVertexes([]byte("plain text\n")); err == nil {
 		t.Error("no vertexes: want an error")
+	}
+}
+
+func TestWriteEngineConfMirrors(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.toml")
+	conf := "root = \"/x\"\n\n[registry.\"docker.io\"]\n  mirrors = [\"localhost:5000\"]\n\n[registry.\"gcr.io\"]\n  mirrors = [\"localhost:5000\"]\n\n[registry.\"ghcr.io\"]\n  mirrors = [\"localhost:5000\"]\n"
+	if err := os.WriteFile(src, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "out.toml")
+	if err := writeEngineConf(src, dst, "localhost:5000/bench-mirror"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.ReadFile(dst)
+	want := strings.Replace(strings.Replace(conf, `docker.io"]
+  mirrors = ["localhost:5000"]`, `docker.io"]
+  mirrors = ["localhost:5000/bench-mirror"]`, 1), `gcr.io"]
+  mirrors = ["localhost:5000"]`, `gcr.io"]
+  mirrors = ["localhost:5000/bench-mirror"]`, 1)
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if err := os.WriteFile(src, []byte("root = \"/x\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeEngineConf(src, dst, "localhost:5000/bench-mirror"); err == nil {
+		t.Error("a config without the mirrors sections passed")
 	}
 }

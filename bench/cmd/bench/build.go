@@ -44,15 +44,12 @@ func (cfg *config) command(sys system, dir, addr, out string) *exec.Cmd {
 		return exec.Command(cfg.distillBin, "build", "--addr", addr, "--progress", "rawjson",
 			"-o", "type=oci,dest="+out, dir)
 	}
+	// the Dockerfiles' own base names (their ARG defaults), which the
+	// engine's mirrors resolve to the bench-only copies
 	args := []string{"--addr", addr, "build", "--progress", "rawjson", "--frontend", "dockerfile.v0",
 		"--local", "context=" + dir, "--local", "dockerfile=" + dir,
 		"--opt", "build-arg:PIP_INDEX_URL=" + cfg.indexURL,
 		"--output", "type=oci,dest=" + out}
-	if sys == expert {
-		args = append(args, "--opt", "build-arg:BUILDER_IMAGE="+cfg.builderTag, "--opt", "build-arg:RUNTIME_IMAGE="+cfg.runtimeTag)
-	} else {
-		args = append(args, "--opt", "build-arg:BASE_IMAGE="+cfg.naiveTag)
-	}
 	return exec.Command("buildctl", args...)
 }
 

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,20 +14,21 @@ import (
 )
 
 // engine is a private buildkitd with its own state directory and the test
-// bed's registry configuration (mirrors, plain-http localhost:5000). Cold
-// builds get a new one each; warm scenarios share one per app, so nothing
-// else on the shared engine evicts or warms their cache.
+// bed's configuration, but for the docker.io and gcr.io mirrors, which
+// point at the bench-only copies (writeEngineConf). Cold builds get a new
+// one each; warm scenarios share one per app, so nothing else on the shared
+// engine evicts or warms their cache.
 type engine struct {
 	*bkengine.Engine
 	addr string
 }
 
-func startEngine(work, tmp string) (*engine, error) {
+func startEngine(conf, tmp string) (*engine, error) {
 	dir, err := os.MkdirTemp(tmp, "engine-")
 	if err != nil {
 		return nil, err
 	}
-	be, err := bkengine.Start(context.Background(), filepath.Join(work, "conf", "buildkitd.toml"), dir)
+	be, err := bkengine.Start(context.Background(), conf, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -61,6 +63,31 @@ func stopAllOnSignal() {
 		running.Range(func(k, _ any) bool { k.(*engine).stop(); return true })
 		os.Exit(130)
 	}()
+}
+
+// mirrorsLine matches the mirrors of the docker.io and gcr.io sections of
+// the test bed's buildkitd.toml.
+var mirrorsLine = regexp.MustCompile(`(?m)^(\[registry\."(?:docker\.io|gcr\.io)"\]\s*\n\s*mirrors\s*=\s*)\[[^\]]*\]`)
+
+// writeEngineConf writes the test bed's buildkitd.toml with docker.io and
+// gcr.io mirrored to mirror, a registry prefix (BuildKit keeps a mirror's
+// path: docker.io/library/python resolves to <mirror>/library/python). The
+// images are copied there first, so the engine never falls back to the
+// real registries.
+func writeEngineConf(src, dst, mirror string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	n := 0
+	out := mirrorsLine.ReplaceAllStringFunc(string(b), func(m string) string {
+		n++
+		return mirrorsLine.ReplaceAllString(m, "${1}"+fmt.Sprintf("[%q]", mirror))
+	})
+	if n != 2 {
+		return fmt.Errorf("%s: found %d of the docker.io and gcr.io mirrors sections, want 2", src, n)
+	}
+	return os.WriteFile(dst, []byte(out), 0o644)
 }
 
 func tail(s string, n int) string {

@@ -72,7 +72,7 @@ func (cfg *config) measureFrontend(a app, addr, expertDir, syntaxDir, logs strin
 	if err := copyTree(filepath.Join(cfg.repo, a.Src), syntaxDir); err != nil {
 		return nil, err
 	}
-	if err := writeSpec(filepath.Join(syntaxDir, "distill.yaml"), cfg.frontend, cfg.indexURL, cfg.builderTag, cfg.runtimeTag, ""); err != nil {
+	if err := writeSpec(filepath.Join(syntaxDir, "distill.yaml"), cfg.frontend, cfg.indexURL, ""); err != nil {
 		return nil, err
 	}
 	syntaxCmd := func(out string) *exec.Cmd {

@@ -37,8 +37,14 @@ type config struct {
 	indexURL   string
 	registry   string
 	distillBin string
-	// runtimeTag and naiveTag are bench-only copies of the runtime and the
-	// naive base image; the base-image scenario moves them.
+	// mirror is the registry prefix the private engines use as their
+	// docker.io and gcr.io mirror (engineConf); builderTag, runtimeTag
+	// and naiveTag are the bench-only copies of the stand-ins under it that
+	// python:3.13-slim-trixie, gcr.io/distroless/python3-debian13:nonroot
+	// and python:3.13-slim resolve to. The base-image scenario moves the
+	// runtime and the naive base.
+	mirror     string
+	engineConf string
 	builderTag string
 	runtimeTag string
 	naiveTag   string
@@ -230,26 +236,31 @@ func setup(runs, cold int, keep bool) (*config, error) {
 	}
 	logf("working in %s", cfg.tmp)
 
-	// the real python:3.13-slim is the same image as 3.13-slim-trixie
+	// Bench-only copies of the stand-ins, reset to them at every start (the
+	// shared tags may be re-pushed by the test bed while the benchmark
+	// runs, and the base-image scenario moves the runtime), under a prefix
+	// that the private engines use as their docker.io and gcr.io mirror. So
+	// every system builds from the names it would use anywhere: distill
+	// from its default pair (no base.builder/base.runtime override, which
+	// would make the frontend read both images before the solve), the
+	// Dockerfiles from their ARG defaults.
 	reg := cfg.registry
-	if err := run("crane", "--insecure", "digest", reg+"/library/python:3.13-slim"); err != nil {
-		logf("%s/library/python:3.13-slim missing: copying 3.13-slim-trixie to it", reg)
-		if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim-trixie", reg+"/library/python:3.13-slim"); err != nil {
+	cfg.mirror = reg + "/bench-mirror"
+	cfg.builderTag = cfg.mirror + "/library/python:3.13-slim-trixie"
+	cfg.runtimeTag = cfg.mirror + "/distroless/python3-debian13:nonroot"
+	// the real python:3.13-slim is the same image as 3.13-slim-trixie
+	cfg.naiveTag = cfg.mirror + "/library/python:3.13-slim"
+	for src, dst := range map[string]string{
+		reg + "/library/python:3.13-slim-trixie":     cfg.builderTag,
+		reg + "/distroless/python3-debian13:nonroot": cfg.runtimeTag,
+		reg + "/library/python:3.13-slim-trixie#":    cfg.naiveTag,
+	} {
+		if err := run("crane", "--insecure", "copy", strings.TrimSuffix(src, "#"), dst); err != nil {
 			return nil, err
 		}
 	}
-	// bench-only tags, reset to the real images at every start: the shared
-	// stand-ins may be re-pushed by the test bed while the benchmark runs
-	cfg.builderTag = reg + "/bench/python:3.13-slim-trixie"
-	if err := run("crane", "--insecure", "copy", reg+"/library/python:3.13-slim-trixie", cfg.builderTag); err != nil {
-		return nil, err
-	}
-	cfg.runtimeTag = reg + "/bench/distroless-python3-debian13:nonroot"
-	cfg.naiveTag = reg + "/bench/python:3.13-slim"
-	if err := run("crane", "--insecure", "copy", reg+"/distroless/python3-debian13:nonroot", cfg.runtimeTag); err != nil {
-		return nil, err
-	}
-	if err := run("crane", "--insecure", "copy", cfg.builderTag, cfg.naiveTag); err != nil {
+	cfg.engineConf = filepath.Join(cfg.tmp, "buildkitd.toml")
+	if err := writeEngineConf(filepath.Join(cfg.work, "conf", "buildkitd.toml"), cfg.engineConf, cfg.mirror); err != nil {
 		return nil, err
 	}
 	cfg.frontend = reg + "/distill-build/distill:dev"
@@ -322,7 +333,7 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 			break
 		}
 		for _, sys := range rotate(syss, i) {
-			e, err := startEngine(cfg.work, cfg.tmp)
+			e, err := startEngine(cfg.engineConf, cfg.tmp)
 			if err != nil {
 				return nil, err
 			}
@@ -361,7 +372,7 @@ func (cfg *config) benchApp(a app, r *results, frontendToo bool) (*appResult, er
 	var shared *engine
 	for _, sys := range syss {
 		if sys == distillVerifyOff || shared == nil {
-			e, err := startEngine(cfg.work, cfg.tmp)
+			e, err := startEngine(cfg.engineConf, cfg.tmp)
 			if err != nil {
 				return nil, err
 			}
