@@ -138,14 +138,6 @@ func copyExample(t *testing.T, name string, edit func(string) string) app {
 	return copyProject(t, filepath.Join("..", "examples", name), name != "python-http", edit)
 }
 
-// copyTestdata is copyExample for a fixture project in
-// integration/testdata/NAME (a project that is not an example, such as
-// pylock-fastapi, locked by pip); its spec gets the test bed's index.
-func copyTestdata(t *testing.T, name string, edit func(string) string) app {
-	t.Helper()
-	return copyProject(t, filepath.Join("testdata", name), true, edit)
-}
-
 func copyProject(t *testing.T, src string, index bool, edit func(string) string) app {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))

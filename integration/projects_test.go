@@ -130,22 +130,24 @@ func TestCodeChangeKeepsDependenciesCached(t *testing.T) {
 	need(t)
 	for _, tc := range []struct {
 		kind, example, edit string
-		// testdata: the project is integration/testdata/<example>
-		testdata bool
+		// lock replaces the example's uv.lock with this file
+		lock string
 	}{
-		{"requirements", "python-deps", "src/depsapp/__init__.py", false},
-		{"pyproject", "flask-pyproject", "hello_flask/app.py", false},
-		{"uv.lock", "fastapi-uv", "app/main.py", false},
-		{"poetry.lock", "poetry-app", "poetry_app/server.py", false},
+		{"requirements", "python-deps", "src/depsapp/__init__.py", ""},
+		{"pyproject", "flask-pyproject", "hello_flask/app.py", ""},
+		{"uv.lock", "fastapi-uv", "app/main.py", ""},
+		{"poetry.lock", "poetry-app", "poetry_app/server.py", ""},
 		// PEP 751: fastapi-uv's dependencies locked by pip lock (pip 25.1.1)
-		{"pylock.toml", "pylock-fastapi", "app/main.py", true},
+		{"pylock.toml", "fastapi-uv", "app/main.py", "testdata/pylock-fastapi/pylock.toml"},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			copyApp := copyExample
-			if tc.testdata {
-				copyApp = copyTestdata
+			a := copyExample(t, tc.example, nil)
+			if tc.lock != "" {
+				if err := os.Remove(filepath.Join(a.dir, "uv.lock")); err != nil {
+					t.Fatal(err)
+				}
+				a.write(t, filepath.Base(tc.lock), mustRead(t, tc.lock))
 			}
-			a := copyApp(t, tc.example, nil)
 			_, out := build(t, a, viaCLI, "--progress", "rawjson")
 			if !strings.Contains(out, "pip install "+map[bool]string{true: "-r requirements.txt", false: tc.kind}[tc.kind == "requirements"]) {
 				t.Errorf("the install step does not name its source %s", tc.kind)

@@ -126,10 +126,8 @@ relock_pylock() {
 	local root=$DISTILL_WORK/fixtures/python-3.13-slim-trixie/rootfs
 	local T
 	[ -x "$root/usr/local/bin/python3.13" ] || fail "no builder stand-in rootfs at $root: run integration/testbed/testbed.sh setup"
-	mkdir -p "$DISTILL_WORK/tmp" "$fx/app"
+	mkdir -p "$DISTILL_WORK/tmp"
 	cp "$ex/pyproject.toml" "$fx/pyproject.toml"
-	rm -f "$fx"/app/*.py
-	cp "$ex"/app/*.py "$fx/app/"
 	T=$(mktemp -d "$DISTILL_WORK/tmp/relock-pylock.XXXXXX")
 	# shellcheck disable=SC2064 # expand T now
 	trap "rm -rf --one-file-system '$T'" EXIT

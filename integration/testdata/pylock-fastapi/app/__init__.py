@@ -1,1 +1,0 @@
-"""fastapi-uv: a FastAPI service that uvicorn serves."""
