@@ -67,7 +67,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	// a lock that disagrees with pyproject.toml fails --call=check and the
 	// build before any image is pulled, when the pair names its Python (a
 	// floating runtime is planned once its image is read)
-	if minor := knownPython(s, pair); minor != "" {
+	if minor := KnownPython(s, pair); minor != "" {
 		if _, _, err := deps.Plan(s, defaultPlatform(firstPlatform(bc.TargetPlatforms), c), minor, dockerspec.DockerOCIImage{}); err != nil {
 			return nil, depError(err, deps, src)
 		}
@@ -128,7 +128,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, specError(err, src)
 		}
 		if minor == "" {
-			minor = pair.PythonVersion
+			minor = KnownPython(s, pair)
 		}
 		planned, _, err := deps.Plan(s, p, minor, bases.Builder.Config)
 		if err != nil {
@@ -189,9 +189,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	return rb.Finalize()
 }
 
-// knownPython is the Python minor the pair or the spec names, "" for a
-// floating tag.
-func knownPython(s *spec.Spec, pair llb.Pair) string {
+// KnownPython is the Python minor the pair or the spec names, "" for a
+// floating tag whose minor only the image tells.
+func KnownPython(s *spec.Spec, pair llb.Pair) string {
 	if pair.PythonVersion != "" {
 		return pair.PythonVersion
 	}

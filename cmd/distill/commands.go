@@ -367,13 +367,11 @@ func writeMetadata(path string, resp map[string]string) error {
 }
 
 // offlinePython is the Python minor a command without an engine assumes:
-// the pair's, or the spec's; a build reads it from the images instead.
+// the one the pair or the spec names, else the default (a build reads a
+// floating tag's from the image).
 func offlinePython(s *spec.Spec, pair distillllb.Pair) string {
-	switch {
-	case pair.PythonVersion != "":
-		return pair.PythonVersion
-	case s.Python.Version != "":
-		return s.Python.Version
+	if minor := frontend.KnownPython(s, pair); minor != "" {
+		return minor
 	}
 	return spec.DefaultPythonVersion
 }
