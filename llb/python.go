@@ -383,11 +383,6 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 			b.constraints("builder", d.Field, "copy %s", d.RequirementsPath)...,
 		)
 	}
-	args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
-		"--no-compile", "--no-warn-script-location", "--progress-bar", "off"}
-	args = append(args, d.PipArgs...)
-	args = append(args, "-r", requirementsMount+"/requirements.txt")
-	args = append(args, b.indexArgs()...)
 	opts := []llb.RunOption{}
 	if len(d.LocalPaths) > 0 {
 		// path dependencies of a lock: only those paths, so other code
@@ -406,25 +401,26 @@ func (b *builder) pipInstall(st llb.State) llb.State {
 		opts = append(opts, llb.AddMount(ContextMount, local, llb.Readonly))
 	}
 	opts = append(opts, b.pipEnv()...)
+	// one pip run per requirements file, each the only file at
+	// requirementsMount, with the shared mounts and environment
+	pip := func(st, reqs llb.State, flags []string, what string) llb.State {
+		args := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
+			"--no-compile", "--no-warn-script-location", "--progress-bar", "off"}
+		args = append(append(args, flags...), "-r", requirementsMount+"/requirements.txt")
+		run := append(append([]llb.RunOption{}, opts...), llb.Args(append(args, b.indexArgs()...)),
+			llb.AddMount(requirementsMount, reqs, llb.Readonly),
+			withConstraints(b.constraints("builder", d.Field, "%s", what)))
+		return st.Run(run...).Root()
+	}
 	if d.Generated != nil || d.RequirementsPath != "" {
-		run := append(append([]llb.RunOption{}, opts...), llb.Args(args),
-			llb.AddMount(requirementsMount, req, llb.Readonly),
-			withConstraints(b.constraints("builder", d.Field, "pip install %s", d.Describe)))
-		st = st.Run(run...).Root()
+		st = pip(st, req, d.PipArgs, "pip install "+d.Describe)
 	}
 	if d.Local != nil {
 		local := llb.Scratch().File(
 			llb.Mkfile("/requirements.txt", 0o644, d.Local, llb.WithCreatedTime(epochOrZero(b.opt.SourceDateEpoch))),
 			b.constraints("builder", d.Field, "path dependencies of %s", d.Describe)...,
 		)
-		largs := []string{"python3", "-m", "pip", "--python", VenvDir + "/bin/python", "install",
-			"--no-compile", "--no-warn-script-location", "--progress-bar", "off", "--no-deps",
-			"-r", requirementsMount + "/requirements.txt"}
-		largs = append(largs, b.indexArgs()...)
-		run := append(append([]llb.RunOption{}, opts...), llb.Args(largs),
-			llb.AddMount(requirementsMount, local, llb.Readonly),
-			withConstraints(b.constraints("builder", d.Field, "pip install path dependencies of %s (no hashes: they are directories)", d.Describe)))
-		st = st.Run(run...).Root()
+		st = pip(st, local, []string{"--no-deps"}, "pip install path dependencies of "+d.Describe+" (no hashes: they are directories)")
 	}
 	return st
 }
