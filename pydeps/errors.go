@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/internal/srcpos"
 )
 
 // Error is a problem with an input file, located by line and column (both
@@ -16,16 +18,10 @@ type Error struct {
 	Msg    string
 }
 
+// Error formats as FILE:LINE:COL: msg, leaving out what is unknown, the
+// way spec errors and lint findings do (see srcpos.Format).
 func (e *Error) Error() string {
-	switch {
-	case e.File == "":
-		return e.Msg
-	case e.Line <= 0:
-		return e.File + ": " + e.Msg
-	case e.Column <= 0:
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	return srcpos.Format(e.File, e.Line, e.Column, e.Msg)
 }
 
 // Errors is several *Error found in one pass, in file order.

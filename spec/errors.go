@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/distill-build/distill/internal/srcpos"
 )
 
 // Error is one problem in a spec, located at the value (or key) it concerns.
@@ -14,20 +16,25 @@ type Error struct {
 	File   string
 	Line   int
 	Column int
-	// Field is the field path ("app.entrypoint[0]", "build.env.FOO"), or
-	// empty for problems with the file itself (size, encoding, syntax).
-	Field string
+	// Field is the field the problem concerns (app.entrypoint[0],
+	// build.env.FOO), or the zero Path for problems with the file itself
+	// (size, encoding, syntax).
+	Field Path
 	Msg   string
 }
 
-// Error formats as FILE:LINE:COL: msg, the form editors and CI annotators
-// recognise. Column 0 means the YAML library only knew the line; it is left
-// out rather than invented.
+// Error formats as FILE:LINE:COL: msg (see FormatAt). Column 0 means the
+// YAML library only knew the line; it is left out rather than invented.
 func (e *Error) Error() string {
-	if e.Column <= 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	return FormatAt(e.File, Position{Line: e.Line, Column: e.Column}, e.Msg)
+}
+
+// FormatAt is the one way distill writes a message at a place in a file:
+// FILE:LINE:COL: msg, FILE:LINE: msg when the column is unknown (0),
+// FILE: msg when the line is (a problem with the whole file). spec.Error,
+// pydeps.Error and lint's findings all format through it.
+func FormatAt(file string, pos Position, msg string) string {
+	return srcpos.Format(file, pos.Line, pos.Column, msg)
 }
 
 // ErrorList is every problem Parse found, sorted by position, so a user can
@@ -65,42 +72,34 @@ func AsErrors(err error) []*Error {
 	return nil
 }
 
-// ErrorAt builds an error located at field, for later stages (the frontend,
-// llb) that find a problem the spec caused, such as a requirements file that
-// does not exist in the context. When field was not written in the file, the
-// nearest written parent is used, then the top of the file.
-func (s *Spec) ErrorAt(field, format string, args ...any) *Error {
-	pos := s.PositionOf(field)
+// Errorf builds an error located at field, for later stages (lint, the
+// frontend, llb) that find a problem the spec caused, such as a
+// requirements file that does not exist in the context. It is located as
+// Locate locates field, and at the top of the file (1:1) when nothing of
+// it was written.
+func (s *Spec) Errorf(field Path, format string, args ...any) *Error {
+	pos, ok := s.Locate(field)
+	if !ok {
+		pos = Position{Line: 1, Column: 1}
+	}
 	return &Error{File: s.File, Line: pos.Line, Column: pos.Column, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrorAt is Errorf for a field path held as text.
+//
+// Deprecated: use Errorf with a Path (Field("python.version")); ErrorAt
+// stays until the frontend and llb are migrated.
+func (s *Spec) ErrorAt(field, format string, args ...any) *Error {
+	return s.Errorf(ParsePath(field), format, args...)
 }
 
 // PositionOf returns where field (or its nearest written parent) starts in
 // the file; 1:1 when none of it was written.
+//
+// Deprecated: use Locate, which says whether anything was found.
 func (s *Spec) PositionOf(field string) Position {
-	for f := field; f != ""; f = parentPath(f) {
-		if p, ok := s.Positions[f]; ok {
-			return p
-		}
+	if pos, ok := s.Locate(ParsePath(field)); ok {
+		return pos
 	}
 	return Position{Line: 1, Column: 1}
-}
-
-// parentPath strips the last ".key" or "[i]" element of a field path.
-func parentPath(p string) string {
-	if strings.HasSuffix(p, "]") {
-		if i := strings.LastIndexByte(p, '['); i >= 0 {
-			return p[:i]
-		}
-	}
-	// Map keys (env names, label keys) may contain dots themselves, so strip
-	// up to the dot that follows a known section path.
-	for _, m := range []string{"build.env.", "app.env.", "app.labels."} {
-		if strings.HasPrefix(p, m) && len(p) > len(m) {
-			return strings.TrimSuffix(m, ".")
-		}
-	}
-	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		return p[:i]
-	}
-	return ""
 }

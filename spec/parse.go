@@ -32,9 +32,9 @@ func Parse(filename string, data []byte) (*Spec, error) {
 func parseSpec(filename string, data []byte) (*Spec, *parser, error) {
 	p := &parser{
 		file:   filename,
-		pos:    map[string]Position{},
-		keyPos: map[string]Position{},
-		failed: map[string]bool{},
+		pos:    map[Path]Position{},
+		keyPos: map[Path]Position{},
+		failed: map[Path]bool{},
 		visits: maxVisits,
 	}
 	s := &Spec{File: filename}
@@ -46,7 +46,10 @@ func parseSpec(filename string, data []byte) (*Spec, *parser, error) {
 	if len(p.errs) > 0 {
 		return nil, p, p.result()
 	}
-	s.Positions = p.pos
+	s.Positions = make(map[string]Position, len(p.pos))
+	for f, pos := range p.pos {
+		s.Positions[f.String()] = pos
+	}
 	return s, p, nil
 }
 
@@ -54,9 +57,9 @@ type parser struct {
 	file   string
 	errs   ErrorList
 	nerrs  int // including those dropped past maxErrors
-	pos    map[string]Position
-	keyPos map[string]Position
-	failed map[string]bool
+	pos    map[Path]Position
+	keyPos map[Path]Position
+	failed map[Path]bool
 	// visits is the remaining budget of values to walk; see maxVisits.
 	visits  int
 	aborted bool
@@ -65,9 +68,9 @@ type parser struct {
 	walked int
 }
 
-func (p *parser) errorf(pos Position, field, format string, args ...any) {
+func (p *parser) errorf(pos Position, field Path, format string, args ...any) {
 	p.nerrs++
-	if field != "" {
+	if !field.IsZero() {
 		p.failed[field] = true
 	}
 	if len(p.errs) >= maxErrors {
@@ -96,7 +99,7 @@ func nodePos(n *yaml.Node) Position { return Position{Line: n.Line, Column: n.Co
 // walked at all.
 func (p *parser) parse(s *Spec, data []byte) bool {
 	if len(data) > MaxSpecSize {
-		p.errorf(Position{1, 1}, "", "spec is %d bytes; the limit is %d (1 MiB), and a distill.yaml is normally under 2 KiB", len(data), MaxSpecSize)
+		p.errorf(Position{1, 1}, Path{}, "spec is %d bytes; the limit is %d (1 MiB), and a distill.yaml is normally under 2 KiB", len(data), MaxSpecSize)
 		return false
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -110,17 +113,17 @@ func (p *parser) parse(s *Spec, data []byte) bool {
 		return false
 	}
 	if root == nil || isNull(root) {
-		p.errorf(Position{1, 1}, "", "empty spec: expected apiVersion: %s, name, language and app.entrypoint, e.g.\n  apiVersion: %s\n  name: hello-api\n  language: python\n  app:\n    entrypoint: [python, app.py]", APIVersion, APIVersion)
+		p.errorf(Position{1, 1}, Path{}, "empty spec: expected apiVersion: %s, name, language and app.entrypoint, e.g.\n  apiVersion: %s\n  name: hello-api\n  language: python\n  app:\n    entrypoint: [python, app.py]", APIVersion, APIVersion)
 		return false
 	}
 	if !p.checkShape(root) {
 		return false
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(nodePos(root), "", "a spec must be a mapping of keys (apiVersion: %s, name: ..., ...), got %s", APIVersion, describe(root))
+		p.errorf(nodePos(root), Path{}, "a spec must be a mapping of keys (apiVersion: %s, name: ..., ...), got %s", APIVersion, describe(root))
 		return false
 	}
-	p.decodeStruct(root, reflect.ValueOf(s).Elem(), "")
+	p.decodeStruct(root, reflect.ValueOf(s).Elem(), Path{})
 	return !p.aborted
 }
 
@@ -132,10 +135,10 @@ func (p *parser) checkText(data []byte) bool {
 		r, size := utf8.DecodeRune(data[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
-			p.errorf(Position{line, col}, "", "invalid UTF-8 (byte 0x%02x): a spec must be UTF-8 text", data[i])
+			p.errorf(Position{line, col}, Path{}, "invalid UTF-8 (byte 0x%02x): a spec must be UTF-8 text", data[i])
 			return false
 		case r == 0:
-			p.errorf(Position{line, col}, "", "NUL byte: a spec must be text")
+			p.errorf(Position{line, col}, Path{}, "NUL byte: a spec must be text")
 			return false
 		case r == '\n':
 			line, col = line+1, 0
@@ -143,13 +146,13 @@ func (p *parser) checkText(data []byte) bool {
 			r == 0x85, r == 0x2028, r == 0x2029:
 			// YAML counts these as line breaks, editors and BuildKit's
 			// source view do not: positions would point at the wrong line.
-			p.errorf(Position{line, col}, "", "line break U+%04X: end lines with LF or CRLF (inside a double-quoted string, write it as an escape)", r)
+			p.errorf(Position{line, col}, Path{}, "line break U+%04X: end lines with LF or CRLF (inside a double-quoted string, write it as an escape)", r)
 			return false
 		case r < 0x20 && r != '\t' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85,
 			r == 0xfffe, r == 0xffff, r >= 0xd800 && r <= 0xdfff:
 			// YAML's printable set (1.2 §5.1); anything else is a control
 			// character the YAML library rejects without a line number.
-			p.errorf(Position{line, col}, "", "control character U+%04X: a spec must be printable text (use a \\u escape in a double-quoted string)", r)
+			p.errorf(Position{line, col}, Path{}, "control character U+%04X: a spec must be printable text (use a \\u escape in a double-quoted string)", r)
 			return false
 		}
 		i += size
@@ -180,7 +183,7 @@ func (p *parser) decodeYAML(data []byte) (root *yaml.Node, ok bool) {
 		// yaml.v3 turns its own failures into errors; this only guards
 		// against a bug in it taking the frontend down with a hostile spec.
 		if r := recover(); r != nil {
-			p.errorf(Position{1, 1}, "", "invalid YAML: the parser failed (%v)", r)
+			p.errorf(Position{1, 1}, Path{}, "invalid YAML: the parser failed (%v)", r)
 			root, ok = nil, false
 		}
 	}()
@@ -200,7 +203,7 @@ func (p *parser) decodeYAML(data []byte) (root *yaml.Node, ok bool) {
 		p.yamlError(err)
 		return nil, false
 	default:
-		p.errorf(Position{next.Line, next.Column}, "", "a second YAML document (after ---): a spec is one document")
+		p.errorf(Position{next.Line, next.Column}, Path{}, "a second YAML document (after ---): a spec is one document")
 		return nil, false
 	}
 	if doc.Kind == yaml.DocumentNode {
@@ -227,7 +230,7 @@ func (p *parser) yamlError(err error) {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	// Column 0: yaml.v3 reports the line only.
-	p.errorf(Position{line, 0}, "", "invalid YAML: %s", msg)
+	p.errorf(Position{line, 0}, Path{}, "invalid YAML: %s", msg)
 }
 
 // checkShape bounds nesting depth and rejects constructs a spec never needs
@@ -243,7 +246,7 @@ func (p *parser) checkShape(root *yaml.Node) bool {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if it.depth > maxDepth {
-			p.errorf(nodePos(it.n), "", "nesting deeper than %d levels: a spec is at most 4 levels deep", maxDepth)
+			p.errorf(nodePos(it.n), Path{}, "nesting deeper than %d levels: a spec is at most 4 levels deep", maxDepth)
 			return false
 		}
 		for _, c := range it.n.Content {
@@ -271,7 +274,7 @@ func (p *parser) visit(n *yaml.Node) bool {
 	p.visits--
 	if p.visits < 0 {
 		p.aborted = true
-		p.errorf(nodePos(n), "", "spec expands to more than %d values (YAML aliases?); refusing to read further", maxVisits)
+		p.errorf(nodePos(n), Path{}, "spec expands to more than %d values (YAML aliases?); refusing to read further", maxVisits)
 		return false
 	}
 	return true
@@ -330,6 +333,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// joinPath joins rule keys (the display form of a Path), for the tables
+// keyed by field (rules, the schema's docs and defaults).
 func joinPath(parent, key string) string {
 	if parent == "" {
 		return key
@@ -337,7 +342,8 @@ func joinPath(parent, key string) string {
 	return parent + "." + key
 }
 
-func indexPath(parent string, i int) string { return parent + "[" + strconv.Itoa(i) + "]" }
+// ruleFor is the rule of the field at path (nil for plain fields).
+func ruleFor(path Path) *fieldRule { return rules[path.String()] }
 
 var (
 	stringType   = reflect.TypeOf("")
@@ -367,7 +373,7 @@ func yamlFields(t reflect.Type) (names []string, index map[string]int) {
 
 // decodeStruct walks a mapping into a section struct. A null value is an
 // empty section (every key in it commented out).
-func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path Path) {
 	if isNull(n) {
 		return
 	}
@@ -390,7 +396,7 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		if first, dup := seen[key]; dup {
-			p.errorf(nodePos(k), joinPath(path, key), "duplicate key %q (first at line %d)", truncate(key, 60), first.Line)
+			p.errorf(nodePos(k), path.Key(key), "duplicate key %q (first at line %d)", truncate(key, 60), first.Line)
 			continue
 		}
 		seen[key] = nodePos(k)
@@ -399,7 +405,7 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			p.unknownKey(k, key, path, names)
 			continue
 		}
-		fp := joinPath(path, key)
+		fp := path.Key(key)
 		p.keyPos[fp] = nodePos(k)
 		p.pos[fp] = nodePos(val)
 		p.decodeValue(val, v.Field(fi), fp)
@@ -407,7 +413,7 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 }
 
 // key returns a mapping key's text; keys are plain strings in a spec.
-func (p *parser) key(k *yaml.Node, path string) (string, bool) {
+func (p *parser) key(k *yaml.Node, path Path) (string, bool) {
 	k = p.resolve(k)
 	if k.Kind != yaml.ScalarNode {
 		p.errorf(nodePos(k), path, "a key must be a plain string, got %s", describe(k))
@@ -424,18 +430,18 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-func (p *parser) unknownKey(k *yaml.Node, key, path string, allowed []string) {
+func (p *parser) unknownKey(k *yaml.Node, key string, path Path, allowed []string) {
 	where := "at the top level"
-	if path != "" {
-		where = "in " + path
+	if !path.IsZero() {
+		where = "in " + path.String()
 	}
 	hint := ""
 	if s := suggest(key, allowed); s != "" {
 		hint = fmt.Sprintf("; did you mean %q?", s)
-	} else if other := elsewhere(key, path); other != "" {
+	} else if other := elsewhere(key, path.String()); other != "" {
 		hint = fmt.Sprintf("; did you mean %s?", other)
 	}
-	p.errorf(nodePos(k), joinPath(path, key), "unknown key %q %s%s (allowed: %s; keys starting with x- are ignored)",
+	p.errorf(nodePos(k), path.Key(key), "unknown key %q %s%s (allowed: %s; keys starting with x- are ignored)",
 		truncate(key, 60), where, hint, strings.Join(allowed, ", "))
 }
 
@@ -559,7 +565,7 @@ var kindHints = map[string]string{
 	"build.aptPackages": "a list of Debian package names, e.g. [gcc, libpq-dev]",
 }
 
-func (p *parser) kindError(n *yaml.Node, path, hintKey string) {
+func (p *parser) kindError(n *yaml.Node, path Path, hintKey string) {
 	what, ok := kindHints[hintKey]
 	if !ok {
 		what = "a list"
@@ -576,15 +582,15 @@ func (p *parser) kindError(n *yaml.Node, path, hintKey string) {
 	p.errorf(nodePos(n), path, "%s", msg)
 }
 
-func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
+func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path Path) {
 	n = p.resolve(n)
 	switch v.Type() {
 	case stringType:
-		if s, ok := p.scalar(n, path, rules[path]); ok {
+		if s, ok := p.scalar(n, path, ruleFor(path)); ok {
 			v.SetString(s)
 		}
 	case intType:
-		if x, ok := p.integer(n, path, rules[path]); ok {
+		if x, ok := p.integer(n, path, ruleFor(path)); ok {
 			v.SetInt(int64(x))
 		}
 	case boolType:
@@ -599,37 +605,37 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetBool(b)
 	case stringsType:
-		items, ok := p.list(n, path, path)
+		items, ok := p.list(n, path, path.String())
 		if !ok {
 			return
 		}
 		out := make([]string, 0, len(items))
 		for i, it := range items {
-			ip := indexPath(path, i)
+			ip := path.Index(i)
 			p.pos[ip] = nodePos(it)
 			// A value that could not be read keeps its slot (and has its
 			// error), so later indexes still match the file.
-			s, _ := p.scalar(p.resolve(it), ip, itemRule(path))
+			s, _ := p.scalar(p.resolve(it), ip, itemRule(path.String()))
 			out = append(out, s)
 		}
 		v.Set(reflect.ValueOf(out))
 	case commandsType:
-		items, ok := p.list(n, path, path)
+		items, ok := p.list(n, path, path.String())
 		if !ok {
 			return
 		}
 		out := make([][]string, 0, len(items))
 		for i, it := range items {
-			ip := indexPath(path, i)
+			ip := path.Index(i)
 			p.pos[ip] = nodePos(it)
-			args, ok := p.list(p.resolve(it), ip, path+"[]")
+			args, ok := p.list(p.resolve(it), ip, path.String()+"[]")
 			if !ok {
 				out = append(out, nil)
 				continue
 			}
 			argv := make([]string, 0, len(args))
 			for j, a := range args {
-				ap := indexPath(ip, j)
+				ap := ip.Index(j)
 				p.pos[ap] = nodePos(a)
 				s, _ := p.scalar(p.resolve(a), ap, &fieldRule{text: true})
 				argv = append(argv, s)
@@ -638,13 +644,13 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.Set(reflect.ValueOf(out))
 	case intsType:
-		items, ok := p.list(n, path, path)
+		items, ok := p.list(n, path, path.String())
 		if !ok {
 			return
 		}
 		out := make([]int, 0, len(items))
 		for i, it := range items {
-			ip := indexPath(path, i)
+			ip := path.Index(i)
 			p.pos[ip] = nodePos(it)
 			x, _ := p.port(p.resolve(it), ip) // 0 when unreadable
 			out = append(out, x)
@@ -669,15 +675,15 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-func itemRule(path string) *fieldRule {
-	if r := rules[path]; r != nil {
+func itemRule(key string) *fieldRule {
+	if r := rules[key]; r != nil {
 		return r.items
 	}
 	return nil
 }
 
 // list returns a sequence's items; null is an empty list.
-func (p *parser) list(n *yaml.Node, path, hintKey string) ([]*yaml.Node, bool) {
+func (p *parser) list(n *yaml.Node, path Path, hintKey string) ([]*yaml.Node, bool) {
 	if isNull(n) {
 		return nil, true
 	}
@@ -698,7 +704,7 @@ func (p *parser) list(n *yaml.Node, path, hintKey string) ([]*yaml.Node, bool) {
 // scalar returns a scalar's text as written. Only strings are accepted
 // unless the rule says the field is free text (argv, env and label values,
 // where 8080 or true mean their text) or a numeric version.
-func (p *parser) scalar(n *yaml.Node, path string, r *fieldRule) (string, bool) {
+func (p *parser) scalar(n *yaml.Node, path Path, r *fieldRule) (string, bool) {
 	text := r != nil && r.text
 	numeric := r != nil && r.numericText
 	want := "a string"
@@ -726,7 +732,7 @@ func (p *parser) scalar(n *yaml.Node, path string, r *fieldRule) (string, bool) 
 	return n.Value, true
 }
 
-func (p *parser) port(n *yaml.Node, path string) (int, bool) {
+func (p *parser) port(n *yaml.Node, path Path) (int, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		p.errorf(nodePos(n), path, "%s must be a port number (1-65535), got %s", path, describe(n))
 		return 0, false
@@ -744,7 +750,7 @@ func (p *parser) port(n *yaml.Node, path string) (int, bool) {
 }
 
 // integer reads a bounded integer field (its rule's min and max).
-func (p *parser) integer(n *yaml.Node, path string, r *fieldRule) (int, bool) {
+func (p *parser) integer(n *yaml.Node, path Path, r *fieldRule) (int, bool) {
 	lo, hi := 0, 1<<31-1
 	if r != nil && r.max > 0 {
 		lo, hi = r.min, r.max
@@ -763,17 +769,18 @@ func (p *parser) integer(n *yaml.Node, path string, r *fieldRule) (int, bool) {
 
 // pairs walks a NAME: value mapping in file order. Its keys are data (env
 // names, label keys), so x- keys are not skipped here.
-func (p *parser) pairs(n *yaml.Node, path string, add func(k, v string)) {
+func (p *parser) pairs(n *yaml.Node, path Path, add func(k, v string)) {
 	if isNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
 		if n.Kind == yaml.SequenceNode && len(n.Content) > 0 && strings.Contains(p.resolve(n.Content[0]).Value, "=") {
-			p.errorf(nodePos(n), path, "%s must be a mapping of NAME: value, not a list of NAME=value items; write\n  %s:\n    %s", path, path[strings.LastIndexByte(path, '.')+1:],
+			ps := path.String()
+			p.errorf(nodePos(n), path, "%s must be a mapping of NAME: value, not a list of NAME=value items; write\n  %s:\n    %s", path, ps[strings.LastIndexByte(ps, '.')+1:],
 				strings.Replace(truncate(p.resolve(n.Content[0]).Value, 60), "=", ": ", 1))
 			return
 		}
-		p.kindError(n, path, path)
+		p.kindError(n, path, path.String())
 		return
 	}
 	seen := map[string]Position{}
@@ -786,7 +793,7 @@ func (p *parser) pairs(n *yaml.Node, path string, add func(k, v string)) {
 		if !ok {
 			continue
 		}
-		fp := path + "." + key
+		fp := path.Key(key)
 		if first, dup := seen[key]; dup {
 			p.errorf(nodePos(k), fp, "duplicate key %q (first at line %d)", truncate(key, 60), first.Line)
 			continue

@@ -701,7 +701,7 @@ func TestErrorFormat(t *testing.T) {
 		t.Fatalf("not an ErrorList: %T", err)
 	}
 	e := list[0]
-	if e.File != "dir/distill.yaml" || e.Line != 4 || e.Column != 10 || e.Field != "runtime" {
+	if e.File != "dir/distill.yaml" || e.Line != 4 || e.Column != 10 || e.Field != Field("runtime") {
 		t.Errorf("fields: %+v", e)
 	}
 	wrapped := fmt.Errorf("reading spec: %w", err)

@@ -60,8 +60,11 @@ type Spec struct {
 	File string `json:"-" yaml:"-"`
 	// Syntax is the value of a first-line "# syntax=" directive, if any.
 	Syntax string `json:"-" yaml:"-"`
-	// Positions maps a field path ("app.entrypoint", "build.env.FOO",
-	// "build.commands[1]") to where its value starts in the file.
+	// Positions maps a written field's path, as Path.String writes it
+	// ("app.entrypoint", "build.env.FOO", "build.commands[1]"), to where its
+	// value starts in the file. Look positions up with Locate, which takes
+	// a Path and falls back to the nearest written ancestor; the map stays
+	// exported until every caller does.
 	Positions map[string]Position `json:"-" yaml:"-"`
 }
 

@@ -45,15 +45,15 @@ func applyDefaults(s *Spec, p *parser) {
 	// it from the context (package pydeps).
 }
 
-func (p *parser) written(field string) bool {
+func (p *parser) written(field Path) bool {
 	_, ok := p.pos[field]
 	return ok
 }
 
 // at is where an error about field points: its value, else its key, else
 // the nearest written parent.
-func (p *parser) at(field string) Position {
-	for f := field; f != ""; f = parentPath(f) {
+func (p *parser) at(field Path) Position {
+	for f := field; !f.IsZero(); f = f.Parent() {
 		if pos, ok := p.pos[f]; ok {
 			return pos
 		}
@@ -63,14 +63,14 @@ func (p *parser) at(field string) Position {
 
 // fail reports a validation error unless field already has one: a value
 // that could not be read (wrong type) is not also reported as empty.
-func (p *parser) fail(field, format string, args ...any) {
+func (p *parser) fail(field Path, format string, args ...any) {
 	if p.failed[field] {
 		return
 	}
 	p.errorf(p.at(field), field, format, args...)
 }
 
-func (p *parser) failKey(field, format string, args ...any) {
+func (p *parser) failKey(field Path, format string, args ...any) {
 	if p.failed[field] {
 		return
 	}
@@ -83,38 +83,39 @@ func (p *parser) failKey(field, format string, args ...any) {
 
 func (p *parser) validate(s *Spec) {
 	p.required(s)
-	p.enum("apiVersion", s.APIVersion)
-	if p.written("name") {
+	p.enum(Field("apiVersion"), s.APIVersion)
+	if name := Field("name"); p.written(name) {
 		switch {
 		case len(s.Name) > maxNameLen:
-			p.fail("name", "name is %d characters; the limit is %d", len(s.Name), maxNameLen)
+			p.fail(name, "name is %d characters; the limit is %d", len(s.Name), maxNameLen)
 		case !nameRe.MatchString(s.Name):
-			p.fail("name", "name %q is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(s.Name, 60), nameRe)
+			p.fail(name, "name %q is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(s.Name, 60), nameRe)
 		}
 	}
-	p.enum("language", s.Language)
-	p.enum("runtime", s.Runtime)
+	p.enum(Field("language"), s.Language)
+	p.enum(Field("runtime"), s.Runtime)
 	p.validatePython(s)
 	p.validateBuild(s)
 	p.validateApp(s)
-	p.reference("base.builder", s.Base.Builder)
-	p.reference("base.runtime", s.Base.Runtime)
+	p.reference(Field("base.builder"), s.Base.Builder)
+	p.reference(Field("base.runtime"), s.Base.Runtime)
 }
 
 // required reports missing required fields; a missing section is reported
 // once, not once per field inside it.
 func (p *parser) required(s *Spec) {
-	for _, f := range []string{"apiVersion", "name", "language", "app", "app.entrypoint"} {
-		parent := parentPath(f)
-		if p.written(f) || (parent != "" && !p.written(parent)) {
+	for _, name := range []string{"apiVersion", "name", "language", "app", "app.entrypoint"} {
+		f := Field(name)
+		parent := f.Parent()
+		if p.written(f) || (!parent.IsZero() && !p.written(parent)) {
 			continue
 		}
-		r := rules[f]
+		r := rules[name]
 		hint := ""
 		if r.example != "" {
 			hint = ", e.g. " + r.example
 		}
-		if parent != "" {
+		if !parent.IsZero() {
 			p.failKey(parent, "%s is required%s", f, hint)
 			continue
 		}
@@ -127,7 +128,7 @@ func (p *parser) required(s *Spec) {
 func (p *parser) rootPos() Position {
 	best := Position{}
 	for f, pos := range p.keyPos {
-		if strings.ContainsAny(f, ".[") {
+		if !f.Parent().IsZero() {
 			continue
 		}
 		if best.Line == 0 || pos.Line < best.Line || (pos.Line == best.Line && pos.Column < best.Column) {
@@ -140,11 +141,11 @@ func (p *parser) rootPos() Position {
 	return best
 }
 
-func (p *parser) enum(field, v string) {
+func (p *parser) enum(field Path, v string) {
 	if !p.written(field) {
 		return
 	}
-	allowed := rules[field].enum
+	allowed := ruleFor(field).enum
 	if !slices.Contains(allowed, v) {
 		p.fail(field, "%s %q is not supported; allowed: %s", field, truncate(v, 60), strings.Join(allowed, ", "))
 	}
@@ -152,28 +153,31 @@ func (p *parser) enum(field, v string) {
 
 func (p *parser) validatePython(s *Spec) {
 	py := s.Python
-	if p.written("python.version") {
+	py0 := Field("python")
+	version, requirements, dependencies := py0.Key("version"), py0.Key("requirements"), py0.Key("dependencies")
+	indexURL, indexURLSecret := py0.Key("indexUrl"), py0.Key("indexUrlSecret")
+	if p.written(version) {
 		if s.Runtime == RuntimeChainguard {
 			// Chainguard's free tier has only latest: the version is not a
 			// choice but an expectation, checked against the images.
 			if !chainguardVersionRe.MatchString(py.Version) {
-				p.fail("python.version", "python.version %q is not a Python 3 minor version, e.g. \"3.13\"", truncate(py.Version, 20))
+				p.fail(version, "python.version %q is not a Python 3 minor version, e.g. \"3.13\"", truncate(py.Version, 20))
 			}
 		} else if s.Runtime == RuntimeDistroless {
-			p.enum("python.version", py.Version)
+			p.enum(version, py.Version)
 		}
 	}
-	if p.written("python.requirements") {
-		p.relPath("python.requirements", py.Requirements, pathFile)
+	if p.written(requirements) {
+		p.relPath(requirements, py.Requirements, pathFile)
 	}
-	if p.written("python.dependencies") {
-		p.relPath("python.dependencies", py.Dependencies, pathFile)
-		if !p.failed["python.dependencies"] && !dependencyFileRe.MatchString(path.Base(py.Dependencies)) {
-			p.fail("python.dependencies", "python.dependencies %q is not a dependency file distill reads; allowed: a requirements file (*.txt), pyproject.toml, uv.lock, poetry.lock, pylock.toml or pylock.<name>.toml", truncate(py.Dependencies, 60))
+	if p.written(dependencies) {
+		p.relPath(dependencies, py.Dependencies, pathFile)
+		if !p.failed[dependencies] && !dependencyFileRe.MatchString(path.Base(py.Dependencies)) {
+			p.fail(dependencies, "python.dependencies %q is not a dependency file distill reads; allowed: a requirements file (*.txt), pyproject.toml, uv.lock, poetry.lock, pylock.toml or pylock.<name>.toml", truncate(py.Dependencies, 60))
 		}
 	}
-	if p.written("python.dependencies") && p.written("python.requirements") {
-		p.fail("python.requirements", "python.requirements and python.dependencies both name the dependency source; keep python.dependencies")
+	if p.written(dependencies) && p.written(requirements) {
+		p.fail(requirements, "python.requirements and python.dependencies both name the dependency source; keep python.dependencies")
 	}
 	for _, f := range []string{"python.extras", "python.groups"} {
 		var items []string
@@ -184,7 +188,7 @@ func (p *parser) validatePython(s *Spec) {
 		}
 		seen := map[string]int{}
 		for i, x := range items {
-			fi := indexPath(f, i)
+			fi := Field(f).Index(i)
 			if !extraNameRe.MatchString(x) {
 				p.fail(fi, "%s[%d] %q is not an extra or group name: letters, digits, '.', '_' and '-', starting and ending with a letter or digit", f, i, truncate(x, 60))
 				continue
@@ -197,20 +201,20 @@ func (p *parser) validatePython(s *Spec) {
 			seen[n] = i
 		}
 	}
-	p.enum("python.project", py.Project)
-	if p.written("python.indexUrl") {
+	p.enum(py0.Key("project"), py.Project)
+	if p.written(indexURL) {
 		if msg := checkIndexURL(py.IndexURL); msg != "" {
-			p.fail("python.indexUrl", "python.indexUrl %s", msg)
+			p.fail(indexURL, "python.indexUrl %s", msg)
 		}
 	}
-	if p.written("python.indexUrlSecret") && !secretIDRe.MatchString(py.IndexURLSecret) {
-		p.fail("python.indexUrlSecret", "python.indexUrlSecret %q is not a BuildKit secret id: use letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(py.IndexURLSecret, 60), secretIDRe)
+	if p.written(indexURLSecret) && !secretIDRe.MatchString(py.IndexURLSecret) {
+		p.fail(indexURLSecret, "python.indexUrlSecret %q is not a BuildKit secret id: use letters, digits, '.', '_' and '-', starting with a letter or digit (pattern %s)", truncate(py.IndexURLSecret, 60), secretIDRe)
 	}
 	// Both would mean two indexes and one silently winning; a private index
 	// that quietly falls back to a public one is how dependency confusion
 	// happens, so the spec has to say which one it means.
-	if p.written("python.indexUrl") && p.written("python.indexUrlSecret") {
-		p.fail("python.indexUrlSecret", "python.indexUrl and python.indexUrlSecret are mutually exclusive: the secret's URL replaces the index; keep indexUrlSecret for a private index, or indexUrl for a public one")
+	if p.written(indexURL) && p.written(indexURLSecret) {
+		p.fail(indexURLSecret, "python.indexUrl and python.indexUrlSecret are mutually exclusive: the secret's URL replaces the index; keep indexUrlSecret for a private index, or indexUrl for a public one")
 	}
 }
 
@@ -262,7 +266,7 @@ const (
 // compared as written: the frontend resolves them against the context with
 // BuildKit's own include/exclude handling, which does not follow symlinks
 // out of it.
-func (p *parser) relPath(field, v string, kind int) {
+func (p *parser) relPath(field Path, v string, kind int) {
 	q := v
 	if kind == pathPattern {
 		q = strings.TrimPrefix(v, "!")
@@ -307,59 +311,59 @@ func (p *parser) validateBuild(s *Spec) {
 	b := s.Build
 	for i, pkg := range b.AptPackages {
 		if !aptPackageRe.MatchString(pkg) {
-			p.fail(indexPath("build.aptPackages", i), "build.aptPackages[%d] %q is not a Debian package: write name or name=version (name: lowercase letters, digits, '+', '-', '.'; version starts with a digit)", i, truncate(pkg, 60))
+			p.fail(Field("build.aptPackages").Index(i), "build.aptPackages[%d] %q is not a Debian package: write name or name=version (name: lowercase letters, digits, '+', '-', '.'; version starts with a digit)", i, truncate(pkg, 60))
 		}
 	}
 	if len(b.AptPackages) > 0 && s.Runtime == RuntimeChainguard && s.Base.Builder == "" {
-		p.fail("build.aptPackages", "build.aptPackages needs runtime distroless: the chainguard (Wolfi) builder installs packages with apk, not apt")
+		p.fail(Field("build.aptPackages"), "build.aptPackages needs runtime distroless: the chainguard (Wolfi) builder installs packages with apk, not apt")
 	}
-	p.env("build.env", b.Env)
+	p.env(Field("build.env"), b.Env)
 	for i, argv := range b.Commands {
-		p.argv(indexPath("build.commands", i), argv, rules["build.commands"].items.example)
+		p.argv(Field("build.commands").Index(i), argv, rules["build.commands"].items.example)
 	}
 }
 
 func (p *parser) validateApp(s *Spec) {
 	a := s.App
 	for i, v := range a.Include {
-		p.relPath(indexPath("app.include", i), v, pathInclude)
+		p.relPath(Field("app.include").Index(i), v, pathInclude)
 	}
 	for i, v := range a.Exclude {
-		p.relPath(indexPath("app.exclude", i), v, pathPattern)
+		p.relPath(Field("app.exclude").Index(i), v, pathPattern)
 	}
-	if p.written("app.workdir") {
+	if workdir := Field("app.workdir"); p.written(workdir) {
 		w := a.Workdir
 		switch {
 		case strings.ContainsAny(w, "\x00\n\r"):
-			p.fail("app.workdir", "app.workdir must not contain NUL or line breaks")
+			p.fail(workdir, "app.workdir must not contain NUL or line breaks")
 		case !strings.HasPrefix(w, "/"):
-			p.fail("app.workdir", "app.workdir %q must be an absolute path, e.g. /app", truncate(w, 60))
+			p.fail(workdir, "app.workdir %q must be an absolute path, e.g. /app", truncate(w, 60))
 		case w == "/" || path.Clean(w) == "/":
-			p.fail("app.workdir", "app.workdir must not be /: the app gets its own directory, e.g. /app")
+			p.fail(workdir, "app.workdir must not be /: the app gets its own directory, e.g. /app")
 		case strings.Contains(w+"/", "/../"):
-			p.fail("app.workdir", "app.workdir %q must not contain ..", truncate(w, 60))
+			p.fail(workdir, "app.workdir %q must not contain ..", truncate(w, 60))
 		case path.Clean(w) != w:
-			p.fail("app.workdir", "app.workdir %q is not a clean path; write %q", truncate(w, 60), truncate(path.Clean(w), 60))
+			p.fail(workdir, "app.workdir %q is not a clean path; write %q", truncate(w, 60), truncate(path.Clean(w), 60))
 		}
 	}
-	if p.written("app.entrypoint") {
-		p.argv("app.entrypoint", a.Entrypoint, rules["app.entrypoint"].example)
+	if ep := Field("app.entrypoint"); p.written(ep) {
+		p.argv(ep, a.Entrypoint, rules["app.entrypoint"].example)
 	}
-	p.env("app.env", a.Env)
+	p.env(Field("app.env"), a.Env)
 	seen := map[int]int{}
 	for i, port := range a.Ports {
 		if port == 0 { // unreadable, already reported
 			continue
 		}
 		if first, dup := seen[port]; dup {
-			p.fail(indexPath("app.ports", i), "app.ports[%d]: port %d is listed twice (first at app.ports[%d])", i, port, first)
+			p.fail(Field("app.ports").Index(i), "app.ports[%d]: port %d is listed twice (first at app.ports[%d])", i, port, first)
 			continue
 		}
 		seen[port] = i
 	}
 	seenPkg := map[string]int{}
 	for i, pkg := range a.RuntimePackages {
-		fi := indexPath("app.runtimePackages", i)
+		fi := Field("app.runtimePackages").Index(i)
 		if !runtimePackageRe.MatchString(pkg) {
 			p.fail(fi, "app.runtimePackages[%d] %q is not a Debian package name: lowercase letters, digits, '+', '-' and '.', starting with a letter or digit (no version: the runtime's release decides it)", i, truncate(pkg, 60))
 			continue
@@ -371,11 +375,11 @@ func (p *parser) validateApp(s *Spec) {
 		seenPkg[pkg] = i
 	}
 	if len(a.RuntimePackages) > 0 && s.Runtime == RuntimeChainguard {
-		p.fail("app.runtimePackages", "app.runtimePackages needs a Debian-based runtime (distroless, or a base.runtime whose /etc/os-release is Debian): Chainguard images are Wolfi and have no Debian packages; use a Chainguard image that already carries the library, or runtime: distroless")
+		p.fail(Field("app.runtimePackages"), "app.runtimePackages needs a Debian-based runtime (distroless, or a base.runtime whose /etc/os-release is Debian): Chainguard images are Wolfi and have no Debian packages; use a Chainguard image that already carries the library, or runtime: distroless")
 	}
 	p.validateHealthcheck(s)
 	for _, l := range a.Labels {
-		f := "app.labels." + l.Key
+		f := Field("app.labels").Key(l.Key)
 		if !labelKeyRe.MatchString(l.Key) {
 			p.failKey(f, "label key %q is invalid: use lowercase letters, digits, '.', '_', '-' and '/', starting and ending with a letter or digit, e.g. org.opencontainers.image.source", truncate(l.Key, 60))
 		}
@@ -387,30 +391,31 @@ func (p *parser) validateApp(s *Spec) {
 
 func (p *parser) validateHealthcheck(s *Spec) {
 	h := s.App.Healthcheck
-	const f = "app.healthcheck"
+	f := Field("app.healthcheck")
 	if !p.written(f) {
 		return
 	}
+	httpF, portF, commandF := f.Key("http"), f.Key("port"), f.Key("command")
 	switch {
 	case h.HTTP != "" && len(h.Command) > 0:
-		p.fail(f+".command", "app.healthcheck: give http or command, not both")
-	case !h.Set() && !p.failed[f+".http"] && !p.failed[f+".command"]:
+		p.fail(commandF, "app.healthcheck: give http or command, not both")
+	case !h.Set() && !p.failed[httpF] && !p.failed[commandF]:
 		p.failKey(f, "app.healthcheck needs http (a path, e.g. http: /healthz) or command (exec form, e.g. command: [python, -m, app.health])")
 	}
-	if p.written(f+".http") && !httpPathRe.MatchString(h.HTTP) {
-		p.fail(f+".http", "app.healthcheck.http %q must be a URL path starting with / (printable ASCII, no spaces), e.g. /healthz", truncate(h.HTTP, 60))
+	if p.written(httpF) && !httpPathRe.MatchString(h.HTTP) {
+		p.fail(httpF, "app.healthcheck.http %q must be a URL path starting with / (printable ASCII, no spaces), e.g. /healthz", truncate(h.HTTP, 60))
 	}
-	if p.written(f + ".command") {
-		p.argv(f+".command", h.Command, rules[f+".command"].example)
+	if p.written(commandF) {
+		p.argv(commandF, h.Command, ruleFor(commandF).example)
 	}
-	if h.HTTP != "" && h.Port == 0 && len(s.App.Ports) == 0 && !p.failed[f+".port"] {
-		p.fail(f+".http", "app.healthcheck.http needs a port: set app.healthcheck.port or app.ports")
+	if h.HTTP != "" && h.Port == 0 && len(s.App.Ports) == 0 && !p.failed[portF] {
+		p.fail(httpF, "app.healthcheck.http needs a port: set app.healthcheck.port or app.ports")
 	}
-	if p.written(f+".port") && !p.written(f+".http") && !p.failed[f+".port"] {
-		p.fail(f+".port", "app.healthcheck.port applies to http checks only")
+	if p.written(portF) && !p.written(httpF) && !p.failed[portF] {
+		p.fail(portF, "app.healthcheck.port applies to http checks only")
 	}
 	for _, k := range []string{"interval", "timeout", "startPeriod"} {
-		fk := f + "." + k
+		fk := f.Key(k)
 		if !p.written(fk) || p.failed[fk] {
 			continue
 		}
@@ -442,25 +447,25 @@ func normalizeName(s string) string {
 // argv checks an exec-form command. Elements are passed verbatim as argv,
 // never through a shell, so only NUL (which cannot be in an argv element)
 // and an empty program are wrong.
-func (p *parser) argv(field string, argv []string, example string) {
+func (p *parser) argv(field Path, argv []string, example string) {
 	if len(argv) == 0 {
 		p.fail(field, "%s is an empty list; give a program and its arguments, e.g. %s", field, example)
 		return
 	}
 	if argv[0] == "" {
-		p.fail(indexPath(field, 0), "%s[0], the program, is empty", field)
+		p.fail(field.Index(0), "%s[0], the program, is empty", field)
 	}
 	for i, a := range argv {
 		if strings.ContainsRune(a, 0) {
-			p.fail(indexPath(field, i), "%s[%d] contains a NUL byte, which cannot be passed as an argument", field, i)
+			p.fail(field.Index(i), "%s[%d] contains a NUL byte, which cannot be passed as an argument", field, i)
 		}
 	}
 }
 
-func (p *parser) env(field string, vars []EnvVar) {
-	reserved := rules[field].reserved
+func (p *parser) env(field Path, vars []EnvVar) {
+	reserved := ruleFor(field).reserved
 	for _, e := range vars {
-		f := field + "." + e.Name
+		f := field.Key(e.Name)
 		switch {
 		case !envNameRe.MatchString(e.Name):
 			p.failKey(f, "%s: %q is not a valid variable name: use letters, digits and '_', not starting with a digit", field, truncate(e.Name, 60))
@@ -473,7 +478,7 @@ func (p *parser) env(field string, vars []EnvVar) {
 	}
 }
 
-func (p *parser) reference(field, v string) {
+func (p *parser) reference(field Path, v string) {
 	if !p.written(field) {
 		return
 	}
