@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	dfparser "github.com/moby/buildkit/frontend/dockerfile/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -107,6 +109,7 @@ func (p *parser) parse(s *Spec, data []byte) bool {
 		return false
 	}
 	s.Syntax = syntaxDirective(data)
+	s.Check = p.checkDirective(data)
 
 	root, ok := p.decodeYAML(data)
 	if !ok {
@@ -172,6 +175,88 @@ func syntaxDirective(data []byte) string {
 		return ""
 	}
 	return string(m[1])
+}
+
+// directiveNameRe is the name of a directive line, as BuildKit's directive
+// parser reads it.
+var directiveNameRe = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=`)
+
+// checkDirective reads the "# check=" directive from the directive lines
+// at the top of the file, with BuildKit's own directive parser: they are
+// the leading lines of the form "# name=value" (syntax, check, escape); the
+// first other line ends them, so a "# check=" below a plain comment or
+// below the YAML is a comment, as in a Dockerfile. The value is read with
+// BuildKit's linter.ParseLintOptions; a malformed one is an error at the
+// part that is wrong. Unlike BuildKit, which ignores whatever follows a
+// space in the value, the spec rejects it: "skip=A; error=true" would
+// otherwise silently drop error=true.
+func (p *parser) checkDirective(data []byte) *CheckDirective {
+	var dp dfparser.DirectiveParser
+	var found *CheckDirective
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		d, err := dp.ParseLine(line)
+		if err != nil {
+			// a second directive of one name; only check is ours to reject
+			if m := directiveNameRe.FindSubmatch(line); m != nil && strings.EqualFold(string(m[1]), "check") {
+				p.errorf(Position{i + 1, 1}, Path{}, "a second # check= directive (the first is on line %d): write one, e.g. # check=skip=RootUser;error=true", found.Pos.Line)
+			}
+			continue
+		}
+		if d == nil {
+			break
+		}
+		if d.Name != "check" {
+			continue
+		}
+		// the value starts after the first "=" and the spaces after it
+		eq := bytes.IndexByte(line, '=')
+		off := eq + 1 + len(line[eq+1:]) - len(bytes.TrimLeft(line[eq+1:], " \t"))
+		found = &CheckDirective{Value: d.Value, Pos: Position{i + 1, utf8.RuneCount(line[:off]) + 1}}
+		p.parseCheck(found, line, off)
+	}
+	return found
+}
+
+// parseCheck fills d.Config and d.SkipPos from d.Value, which starts at
+// byte off of line, reporting a malformed value at the part that is wrong.
+func (p *parser) parseCheck(d *CheckDirective, line []byte, off int) {
+	col := func(at int) Position { return Position{d.Pos.Line, utf8.RuneCount(line[:off+at]) + 1} }
+	const example = "e.g. # check=skip=PrivilegedPort,RootUser;error=true"
+	if i := strings.IndexAny(d.Value, " \t"); i >= 0 {
+		p.errorf(col(i), Path{}, "# check=%s: the value must not contain spaces (BuildKit ignores everything after one); %s", truncate(d.Value, 60), example)
+		return
+	}
+	// each part alone is a valid value, so the first one BuildKit rejects
+	// on its own is where the error is
+	at := 0
+	seen := map[string]bool{}
+	for _, part := range strings.Split(d.Value, ";") {
+		if _, err := linter.ParseLintOptions(part); err != nil {
+			p.errorf(col(at), Path{}, "# check=%s: %v; %s", truncate(d.Value, 60), err, example)
+			return
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if seen[k] {
+			p.errorf(col(at), Path{}, "# check=%s: %s= is given twice; %s", truncate(d.Value, 60), k, example)
+			return
+		}
+		seen[k] = true
+		if k == "skip" && v != "all" {
+			nameAt := at + len(k) + 1
+			for _, name := range strings.Split(v, ",") {
+				d.SkipPos = append(d.SkipPos, col(nameAt))
+				nameAt += len(name) + 1
+			}
+		}
+		at += len(part) + 1
+	}
+	cfg, err := linter.ParseLintOptions(d.Value)
+	if err != nil { // not reached: each part parsed, and each key once
+		p.errorf(d.Pos, Path{}, "# check=%s: %v; %s", truncate(d.Value, 60), err, example)
+		return
+	}
+	d.Config = *cfg
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -37,6 +37,8 @@ var (
 	// httpPathRe is an absolute URL path with an optional query, printable
 	// ASCII only: it becomes one argv element of the healthcheck.
 	httpPathRe = regexp.MustCompile(`^/[!-~]*$`)
+	// ruleNameRe is a check rule's name (lint.Rules): CamelCase.
+	ruleNameRe = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 	// durationRe is a Go/Docker duration of whole units, e.g. 30s, 1m30s, 500ms.
 	durationRe = regexp.MustCompile(`^([0-9]+(ms|s|m|h))+$`)
 	// indexURLRe approximates, for editors, what checkIndexURL checks: http(s),
@@ -139,6 +141,7 @@ var rules = map[string]*fieldRule{
 	"app.healthcheck.startPeriod": {pattern: durationRe, example: "10s"},
 	"app.healthcheck.retries":     {min: 1, max: 100},
 	"policy.verify":               {enum: []string{VerifyError, VerifyWarn, VerifyOff}},
+	"policy.skip":                 {unique: true, items: &fieldRule{pattern: ruleNameRe}},
 }
 
 func mergeReasons(ms ...map[string]string) map[string]string {

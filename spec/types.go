@@ -7,6 +7,8 @@
 // every field so later stages can point back at the spec line they concern.
 package spec
 
+import "github.com/moby/buildkit/frontend/dockerfile/linter"
+
 // APIVersion is the only apiVersion this package accepts.
 const APIVersion = "distill/v1"
 
@@ -60,6 +62,8 @@ type Spec struct {
 	File string `json:"-" yaml:"-"`
 	// Syntax is the value of a first-line "# syntax=" directive, if any.
 	Syntax string `json:"-" yaml:"-"`
+	// Check is the file's "# check=" directive, nil when it has none.
+	Check *CheckDirective `json:"-" yaml:"-"`
 	// Positions maps a written field's path, as Path.String writes it
 	// ("app.entrypoint", "build.env.FOO", "build.commands[1]"), to where its
 	// value starts in the file. Look positions up with Locate, which takes
@@ -144,9 +148,30 @@ type Base struct {
 // Policy configures how strict the build is.
 type Policy struct {
 	Strict bool `json:"strict,omitempty" yaml:"strict" doc:"When true, every check warning fails the build."`
+	// Skip are check rules not to report, by name. The names are checked
+	// against the rules by package lint, which owns them.
+	Skip []string `json:"skip,omitempty" yaml:"skip" doc:"Check rules not to report, by name (docs/rules.md), e.g. [PrivilegedPort]. Added to the skip list of a # check= directive or the BUILDKIT_DOCKERFILE_CHECK build argument; never silences a failing start-up verification (policy.verify does)."`
 	// Verify is how the start-up verification of the built image counts:
 	// error (default), warn, or off.
 	Verify string `json:"verify,omitempty" yaml:"verify" doc:"Start-up verification of the built image (entrypoint resolves, shared libraries found, modules import, interpreters agree): error (default: a failure fails the build), warn, or off."`
+}
+
+// CheckDirective is a "# check=" line among the directive lines at the top
+// of the file, next to "# syntax=", in BuildKit's syntax for Dockerfiles:
+// which check rules to skip and whether findings fail the build, e.g.
+//
+//	# check=skip=PrivilegedPort,RootUser;error=true
+//
+// Package lint turns it into its policy; it checks the rule names.
+type CheckDirective struct {
+	// Value is the text after "check=", e.g. "skip=PrivilegedPort;error=true".
+	Value string
+	// Config is Value as BuildKit's linter.ParseLintOptions reads it.
+	Config linter.Config
+	// Pos is where Value starts in the file.
+	Pos Position
+	// SkipPos is where each name of Config.SkipRules starts, in order.
+	SkipPos []Position
 }
 
 // EnvVar is one environment variable, in file order.

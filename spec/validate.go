@@ -99,6 +99,27 @@ func (p *parser) validate(s *Spec) {
 	p.validateApp(s)
 	p.reference(Field("base.builder"), s.Base.Builder)
 	p.reference(Field("base.runtime"), s.Base.Runtime)
+	p.validatePolicy(s)
+}
+
+// validatePolicy checks the form of policy.skip; whether each name is a
+// rule is for package lint to say, which owns the rules.
+func (p *parser) validatePolicy(s *Spec) {
+	skip := Field("policy.skip")
+	seen := map[string]int{}
+	for i, name := range s.Policy.Skip {
+		fi := skip.Index(i)
+		switch first, dup := seen[name]; {
+		case name == "all":
+			p.fail(fi, "policy.skip[%d]: all is not a rule; to skip every rule, write the directive # check=skip=all at the top of the file", i)
+		case !ruleNameRe.MatchString(name):
+			p.fail(fi, "policy.skip[%d] %q is not a rule name: rule names are CamelCase, e.g. PrivilegedPort (see docs/rules.md)", i, truncate(name, 60))
+		case dup:
+			p.fail(fi, "policy.skip[%d] %q is listed twice (first at policy.skip[%d])", i, name, first)
+		default:
+			seen[name] = i
+		}
+	}
 }
 
 // required reports missing required fields; a missing section is reported
