@@ -56,6 +56,13 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, specError(err, src)
 	}
+	// which findings are reported, and whether they fail the build: the
+	// spec's # check= and policy keys, and the BUILDKIT_DOCKERFILE_CHECK
+	// build argument
+	pol, err := lint.NewPolicy(s, bc.LinterConfig)
+	if err != nil {
+		return nil, specError(err, src)
+	}
 	lf, err := readLock(ctx, c, src.Filename)
 	if err != nil {
 		return nil, specError(err, src)
@@ -77,11 +84,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	findings := lint.Check(lint.Input{
-		Spec: s, Pair: pair, Dependencies: LintDependencies(deps),
+		Spec: s, EndOfLife: LintEndOfLife(pair), Dependencies: LintDependencies(deps),
 		LockStatus: lockSt, LockDetail: lockDetail,
 	})
 
-	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, deps, findings)); err != nil || ok {
+	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, deps, pol, findings)); err != nil || ok {
 		return res, err
 	}
 
@@ -90,7 +97,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	default:
 		return nil, errors.Errorf("unknown target %q; allowed: (default) the runtime image, %s", bc.Target, TargetBuilder)
 	}
-	if err := report(ctx, s, src, findings); err != nil {
+	if err := report(ctx, pol, s, src, findings); err != nil {
 		return nil, err
 	}
 
@@ -163,7 +170,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// it better, so it wins.
 		verified := make(chan error, 1)
 		if bc.Target == "" {
-			go func() { verified <- verify(ctx, c, bc, s, src, pair, bases, opt, out, marshal) }()
+			go func() { verified <- verify(ctx, c, bc, pol, s, src, pair, bases, opt, out, marshal) }()
 		} else {
 			verified <- nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/llb"
@@ -19,35 +20,75 @@ import (
 	"github.com/pkg/errors"
 )
 
-// report sends each finding to the client with its spec line (buildx and
-// buildctl print them after the build), or fails the build on the first one
-// when policy.strict is set.
-func report(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding) error {
+// report sends the findings the policy reports to the client with their
+// spec lines (buildx and buildctl print them after the build), or, when the
+// policy makes findings errors (policy.strict, error=true), fails the build
+// with one error that lists every one of them, each on its own line.
+func report(ctx context.Context, pol lint.Policy, s *spec.Spec, src *dockerui.Source, findings []lint.Finding) error {
+	findings = pol.Apply(findings)
+	if err := pol.Err(s, findings); err != nil {
+		return errdefs.WithSource(err, sourceOf(src, findingRanges(s, findings)))
+	}
 	for _, f := range findings {
-		ranges := fieldRanges(s, f.Field)
-		if s.Policy.Strict {
-			msg := fmt.Sprintf("%s: %s (policy.strict turns every warning into an error; see %s)", f.Rule.Name, f.Message, f.Rule.URL)
-			if pos, ok := s.Positions[f.Field]; ok {
-				msg = fmt.Sprintf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, msg)
-			}
-			return errdefs.WithSource(errors.New(msg), sourceOf(src, ranges))
-		}
-		src.Warn(ctx, fmt.Sprintf("%s: %s", f.Rule.Name, f.Message), client.WarnOpts{URL: f.Rule.URL, Range: ranges})
+		src.Warn(ctx, fmt.Sprintf("%s: %s", f.Rule.Name, f.Message), client.WarnOpts{URL: f.Rule.URL, Range: fieldRanges(s, f.Field)})
 	}
 	return nil
 }
 
-func fieldRanges(s *spec.Spec, field string) []*pb.Range {
-	if pos, ok := s.Positions[field]; ok {
+// fieldRanges is where field is in the spec (see spec.Locate); nil when
+// nothing of it was written.
+func fieldRanges(s *spec.Spec, field spec.Path) []*pb.Range {
+	if pos, ok := s.Locate(field); ok {
 		return []*pb.Range{lineRange(pos.Line, pos.Column)}
 	}
 	return nil
 }
 
+// findingRanges are the spec lines of the findings that have one.
+func findingRanges(s *spec.Spec, findings []lint.Finding) []*pb.Range {
+	var out []*pb.Range
+	for _, f := range findings {
+		out = append(out, fieldRanges(s, f.Field)...)
+	}
+	return out
+}
+
+// LintEndOfLife is what the pair says of its end-of-life images, for
+// lint.Input.EndOfLife.
+//
+// It is a bridge: llb.SelectPair writes the fact as a finished message
+// ("<image> <why>; use <replacement>"), which this reads back. When the
+// pair table exports the facts themselves, fill lint.Input.EndOfLife from
+// them and remove this and llb.Pair.Warnings.
+func LintEndOfLife(p llb.Pair) []lint.EndOfLife {
+	var out []lint.EndOfLife
+	for _, w := range p.Warnings {
+		if w.Rule != lint.RuleEndOfLifeBase.Name {
+			continue
+		}
+		image, rest, _ := strings.Cut(w.Message, " ")
+		why, replacement, _ := strings.Cut(rest, "; use ")
+		out = append(out, lint.EndOfLife{Field: spec.ParsePath(w.Field), Image: image, Why: why, Replacement: replacement})
+	}
+	return out
+}
+
+// verification is the start-up verification's report in lint's terms.
+func verification(pair llb.Pair, r *llb.Report) lint.Verification {
+	v := lint.Verification{Builder: pair.Builder, Runtime: pair.Runtime, User: llb.RuntimeUser}
+	for _, p := range r.Errors {
+		v.Errors = append(v.Errors, lint.Problem(p))
+	}
+	for _, p := range r.Warnings {
+		v.Warnings = append(v.Warnings, lint.Problem(p))
+	}
+	return v
+}
+
 // requestHandler answers `--call` subrequests: check (distill's rules),
 // targets and outline.
-func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dependencies, findings []lint.Finding) dockerui.RequestHandler {
-	loc := func(field string) *pb.Location {
+func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dependencies, pol lint.Policy, findings []lint.Finding) dockerui.RequestHandler {
+	loc := func(field spec.Path) *pb.Location {
 		ranges := fieldRanges(s, field)
 		if ranges == nil {
 			return nil
@@ -57,6 +98,7 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 	return dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lintreq.LintResults, error) {
 			res := &lintreq.LintResults{Sources: []*pb.SourceInfo{{Filename: src.Filename, Data: src.Data, Language: src.Language}}}
+			findings := pol.Apply(findings)
 			for _, f := range findings {
 				// BuildKit's printer needs a location on every warning;
 				// index -1 marks one that is about no spec line (the lock)
@@ -69,10 +111,9 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 					Detail: f.Message, Location: l,
 				})
 			}
-			if s.Policy.Strict && len(findings) > 0 {
-				f := findings[0]
-				res.Error = &lintreq.BuildError{Message: fmt.Sprintf("policy.strict: %s: %s", f.Rule.Name, f.Message)}
-				res.Error.Location.Ranges = fieldRanges(s, f.Field)
+			if err := pol.Err(s, findings); err != nil {
+				res.Error = &lintreq.BuildError{Message: err.Error()}
+				res.Error.Location.Ranges = findingRanges(s, findings)
 			}
 			return res, nil
 		},
@@ -80,7 +121,7 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 			return &targets.List{
 				Sources: [][]byte{src.Data},
 				Targets: []targets.Target{
-					{Name: s.Name, Default: true, Description: "the runtime image: app and venv on " + pair.Runtime, Base: pair.Runtime, Location: loc("name")},
+					{Name: s.Name, Default: true, Description: "the runtime image: app and venv on " + pair.Runtime, Base: pair.Runtime, Location: loc(spec.Field("name"))},
 					{Name: TargetBuilder, Description: "the builder stage after the dependency install and build commands, for debugging", Base: pair.Builder},
 				},
 			}, nil
@@ -89,7 +130,7 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + deps.Describe(), Sources: [][]byte{src.Data}}
 			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image, history and layer file timestamps (reproducible builds)"})
 			if s.Python.IndexURLSecret != "" {
-				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc("python.indexUrlSecret")})
+				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc(spec.Field("python.indexUrlSecret"))})
 			}
 			return o, nil
 		},

@@ -28,7 +28,7 @@ import (
 // marshal are the image's own marshal options: with --no-cache the
 // verification's steps (which the image shares) must not come from the
 // cache either.
-func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result, marshal []bkllb.ConstraintsOpt) error {
+func verify(ctx context.Context, c client.Client, bc *dockerui.Client, pol lint.Policy, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result, marshal []bkllb.ConstraintsOpt) error {
 	if !out.VerifyOn {
 		return nil
 	}
@@ -49,7 +49,7 @@ func verify(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.S
 		return errors.Wrap(err, "reading the start-up verification's report")
 	}
 	hints := whichPackages(ctx, c, s, bases, opt, r, marshal)
-	return reportVerified(ctx, s, src, lint.Verified(s, pair, r, hints), hints)
+	return reportVerified(ctx, pol, s, src, lint.Verified(s, verification(pair, r), hints), hints)
 }
 
 // whichPackages asks the runtime's Debian release which packages ship the
@@ -86,8 +86,9 @@ func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb
 }
 
 // reportVerified fails the build on the verification's errors, all of them
-// in one message, and passes its warnings on (policy.strict fails on them).
-func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, findings []lint.Finding, hints map[string]string) error {
+// in one message, and passes its warnings on to the policy (which may skip
+// them, or fail on them).
+func reportVerified(ctx context.Context, pol lint.Policy, s *spec.Spec, src *dockerui.Source, findings []lint.Finding, hints map[string]string) error {
 	var errs []string
 	var ranges []*pb.Range
 	var warnings []lint.Finding
@@ -96,11 +97,7 @@ func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, fin
 			warnings = append(warnings, f)
 			continue
 		}
-		msg := fmt.Sprintf("%s: %s", f.Rule.Name, f.Message)
-		if pos, ok := s.Positions[f.Field]; ok {
-			msg = fmt.Sprintf("%s:%d:%d: %s", src.Filename, pos.Line, pos.Column, msg)
-		}
-		errs = append(errs, msg+" ("+f.Rule.URL+")")
+		errs = append(errs, f.Text(s, "")+" ("+f.Rule.URL+")")
 		ranges = append(ranges, fieldRanges(s, f.Field)...)
 	}
 	if len(errs) > 0 {
@@ -115,7 +112,7 @@ func reportVerified(ctx context.Context, s *spec.Spec, src *dockerui.Source, fin
 		err := errors.New(head + ":\n  " + strings.Join(errs, "\n  ") + fix + "\n(policy.verify: warn reports these without failing; off skips the verification)")
 		return errdefs.WithSource(err, sourceOf(src, ranges))
 	}
-	return report(ctx, s, src, warnings)
+	return report(ctx, pol, s, src, warnings)
 }
 
 // canRun reports whether the engine's worker runs p natively or under a

@@ -43,43 +43,37 @@ func secretKind(v string) string {
 	return ""
 }
 
-// Where a secret in each kind of field ends up, and the fix.
-const (
-	runtimeSecretFix = "anyone who can pull the image reads it in the image config; remove it and pass it at run time (docker run -e, a Kubernetes Secret)"
-	buildSecretFix   = "it is written into the build definition, the build cache and max-mode provenance; remove it and mount it for the build as a BuildKit secret"
-)
-
 func checkSecrets(c *checker) {
-	envs := func(section string, vars []spec.EnvVar, fix string) {
+	envs := func(section spec.Path, vars []spec.EnvVar, inImage bool) {
 		for _, e := range vars {
-			f := c.field(section + "." + e.Name)
+			f := section.Key(e.Name)
 			if kind := secretKind(e.Value); kind != "" {
-				c.add(f, "%s.%s holds what looks like %s, and %s", section, e.Name, kind, fix)
+				c.add(f, RuleSecretInSpec.Format(f, kind, inImage))
 				continue
 			}
 			// An absolute path names a file holding the secret, not the secret.
 			if secretNameRe.MatchString(strings.ToUpper(e.Name)) && e.Value != "" && !strings.HasPrefix(e.Value, "/") {
-				c.add(f, "%s.%s sets a literal value for what its name says is a secret, and %s", section, e.Name, fix)
+				c.add(f, RuleSecretInSpec.Format(f, "", inImage))
 			}
 		}
 	}
-	argv := func(field string, args []string, fix string) {
+	argv := func(field spec.Path, args []string, inImage bool) {
 		for i, a := range args {
 			if kind := secretKind(a); kind != "" {
-				f := field + "[" + strconv.Itoa(i) + "]"
-				c.add(c.field(f), "%s holds what looks like %s, and %s", f, kind, fix)
+				c.add(field.Index(i), RuleSecretInSpec.Format(field.Index(i), kind, inImage))
 			}
 		}
 	}
-	envs("build.env", c.s.Build.Env, buildSecretFix)
+	envs(spec.Field("build.env"), c.s.Build.Env, false)
 	for i, cmd := range c.s.Build.Commands {
-		argv("build.commands["+strconv.Itoa(i)+"]", cmd, buildSecretFix)
+		argv(spec.Field("build.commands").Index(i), cmd, false)
 	}
-	argv("app.entrypoint", c.s.App.Entrypoint, runtimeSecretFix)
-	envs("app.env", c.s.App.Env, runtimeSecretFix)
+	argv(spec.Field("app.entrypoint"), c.s.App.Entrypoint, true)
+	envs(spec.Field("app.env"), c.s.App.Env, true)
 	for _, l := range c.s.App.Labels {
 		if kind := secretKind(l.Value); kind != "" {
-			c.add(c.field("app.labels."+l.Key), "app.labels.%s holds what looks like %s, and %s", l.Key, kind, runtimeSecretFix)
+			f := spec.Field("app.labels").Key(l.Key)
+			c.add(f, RuleSecretInSpec.Format(f, kind, true))
 		}
 	}
 }
@@ -127,12 +121,8 @@ func checkShellEntrypoint(c *checker) {
 	if i < 0 {
 		return
 	}
-	f := "app.entrypoint[" + strconv.Itoa(i) + "]"
-	if i == 0 && isShell(ep[0]) {
-		c.add(c.field(f), "app.entrypoint runs %s, but the runtime image has no shell, so the container fails to start; run the program directly, e.g. [python, app.py], and read settings such as the port from the environment in the app", what)
-		return
-	}
-	c.add(c.field(f), "%s uses %s, but the exec-form entrypoint runs no shell and passes it to the program literally; do that work in the app (read os.environ, e.g. PORT) and list plain arguments", f, what)
+	f := spec.Field("app.entrypoint").Index(i)
+	c.add(f, RuleShellEntrypoint.Format(f, what, i == 0 && isShell(ep[0])))
 }
 
 func checkShellInBuild(c *checker) {
@@ -141,22 +131,20 @@ func checkShellInBuild(c *checker) {
 		if j < 0 {
 			continue
 		}
-		f := "build.commands[" + strconv.Itoa(i) + "]"
+		f := spec.Field("build.commands").Index(i)
 		if j == 0 && isShell(cmd[0]) {
-			c.add(c.field(f), "%s runs %s, which hides what the step does from distill and from review and bypasses its no-shell rule; put the steps in a script in the context and run it as [python, scripts/build.py]", f, what)
+			c.add(f, RuleShellInBuildCommand.Format(f, what, true))
 			continue
 		}
-		fj := f + "[" + strconv.Itoa(j) + "]"
-		c.add(c.field(fj), "%s uses %s, but build commands run without a shell and pass it to the program literally; split it into separate commands or a Python script", fj, what)
+		c.add(f.Index(j), RuleShellInBuildCommand.Format(f.Index(j), what, false))
 	}
 }
 
 func checkPrivilegedPort(c *checker) {
-	const why = "the app runs as non-root user 65532, which cannot bind a port below 1024 unless the runtime lowers net.ipv4.ip_unprivileged_port_start (Docker does, Kubernetes and host networking do not)"
 	for i, p := range c.s.App.Ports {
 		if p > 0 && p < 1024 {
-			f := "app.ports[" + strconv.Itoa(i) + "]"
-			c.add(c.field(f), "%s is %d, but %s; listen on 8080 and map %d to it outside (a Kubernetes Service targetPort, docker run -p %d:8080)", f, p, why, p, p)
+			f := spec.Field("app.ports").Index(i)
+			c.add(f, RulePrivilegedPort.Format(f, p, false))
 		}
 	}
 	for _, e := range c.s.App.Env {
@@ -164,7 +152,8 @@ func checkPrivilegedPort(c *checker) {
 			continue
 		}
 		if p, err := strconv.Atoi(strings.TrimSpace(e.Value)); err == nil && p > 0 && p < 1024 {
-			c.add(c.field("app.env.PORT"), "app.env.PORT is %d, but %s; use 8080 and map %d to it outside (a Kubernetes Service targetPort, docker run -p %d:8080)", p, why, p, p)
+			f := spec.Field("app.env").Key("PORT")
+			c.add(f, RulePrivilegedPort.Format(f, p, true))
 		}
 	}
 }
@@ -172,21 +161,16 @@ func checkPrivilegedPort(c *checker) {
 var rootTools = map[string]bool{"sudo": true, "su": true, "gosu": true, "su-exec": true, "setpriv": true, "doas": true, "runuser": true, "chroot": true}
 
 func checkRootUser(c *checker) {
-	prog := func(field string, argv []string, why, fix string) {
+	prog := func(field spec.Path, argv []string, build bool) {
 		if len(argv) > 0 && rootTools[path.Base(argv[0])] {
-			f := field + "[0]"
-			c.add(c.field(f), "%s runs %s to change user, but %s; %s", f, path.Base(argv[0]), why, fix)
+			c.add(field.Index(0), RuleRootUser.Format(field.Index(0), path.Base(argv[0]), "", build))
 		}
 	}
-	prog("app.entrypoint", c.s.App.Entrypoint,
-		"the runtime image runs as non-root user 65532 and has no such tool, so the container fails to start",
-		"drop it and run the program directly, e.g. [python, app.py]")
+	prog(spec.Field("app.entrypoint"), c.s.App.Entrypoint, false)
 	for i, cmd := range c.s.Build.Commands {
-		prog("build.commands["+strconv.Itoa(i)+"]", cmd,
-			"build commands run as the unprivileged build user 10001 with no way to gain root",
-			"drop it, and list OS packages in build.aptPackages")
+		prog(spec.Field("build.commands").Index(i), cmd, true)
 	}
-	envs := func(section string, vars []spec.EnvVar) {
+	envs := func(section spec.Path, vars []spec.EnvVar) {
 		for _, e := range vars {
 			root := false
 			switch e.Name {
@@ -198,20 +182,20 @@ func checkRootUser(c *checker) {
 				root = e.Value == "0"
 			}
 			if root {
-				c.add(c.field(section+"."+e.Name), "%s.%s is %q, but the process runs as a non-root user, so tools that trust it misbehave (and /root is not writable); remove it: distill's images never run as root", section, e.Name, e.Value)
+				f := section.Key(e.Name)
+				c.add(f, RuleRootUser.Format(f, "", e.Value, false))
 			}
 		}
 	}
-	envs("build.env", c.s.Build.Env)
-	envs("app.env", c.s.App.Env)
+	envs(spec.Field("build.env"), c.s.Build.Env)
+	envs(spec.Field("app.env"), c.s.App.Env)
 }
 
 func checkUnlockedDependencies(c *checker) {
 	d := c.in.Dependencies
-	if d.Kind != "pyproject" {
-		return
+	if d.Kind == "pyproject" {
+		c.add(c.reqField(), RuleUnlockedDependencies.Format(d.Path))
 	}
-	c.add(c.field(d.Field), "%s lists dependencies without a lock file, so pip resolves them at every build and two builds of one commit can install different versions, unhashed; lock them (uv lock, poetry lock, or pip lock -o pylock.toml) and commit the lock: distill installs exactly what it pins", d.Path)
 }
 
 // lockNames are the lock files distill reads, by preference of detection.
@@ -225,17 +209,10 @@ func checkIgnoredDependencyFile(c *checker) {
 			continue
 		}
 		switch {
-		case slices.Contains(lockNames, f) && d.Kind != "uv.lock" && d.Kind != "poetry.lock" && d.Kind != "pylock.toml":
-			c.add(c.field(d.Field), "the context has %s, but the build installs from %s; with python.dependencies: %s distill installs exactly the locked versions with their hashes", f, orNothing(d.Path), f)
+		case slices.Contains(lockNames, f) && !slices.Contains(lockNames, d.Kind):
+			c.add(c.reqField(), RuleIgnoredDependencyFile.Format(f, d.Path))
 		case f == "pyproject.toml" && d.Kind == "requirements" && d.Path != "":
-			c.add(c.field(d.Field), "the context has pyproject.toml, but the build installs from %s only; if pyproject.toml declares the app's dependencies, use it (python.dependencies: pyproject.toml) or a lock made from it, or keep the two in sync", d.Path)
+			c.add(c.reqField(), RuleIgnoredDependencyFile.Format(f, d.Path))
 		}
 	}
-}
-
-func orNothing(p string) string {
-	if p == "" {
-		return "nothing (no dependency source)"
-	}
-	return p
 }

@@ -1,26 +1,29 @@
 // Package lint holds distill's check rules: data, not code paths. Each rule
-// is a name, a one-line description and a link to its section in
-// docs/rules.md, paired with one small check function in a single table
-// (checks below). The frontend runs Check for `--call=check` and before every
-// build, printing each finding as a warning, or failing the build on it when
-// policy.strict is set; `distill validate` prints the same list.
+// is a BuildKit linter.LinterRule (rules.go): a name, a one-line
+// description, a link to its section in docs/rules.md and the Format
+// function that writes its messages, paired with one small check function
+// in a single table. The frontend runs Check for `--call=check` and before
+// every build; a Policy (the # check= directive, the
+// BUILDKIT_DOCKERFILE_CHECK build argument, policy.skip and policy.strict)
+// decides which findings are reported and whether they fail the build;
+// `distill validate` prints the same list.
 //
 // Check is a pure function of its Input: it reads no files, asks no
-// registry and never echoes a value that might be a secret.
+// registry and never echoes a value that might be a secret. The package
+// does not know how images are built (it does not import package llb):
+// what it needs of the pair and of the start-up verification comes in as
+// plain data (EndOfLife, Verification).
 package lint
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 )
 
 // DocsURL is where the rules are documented; each rule's URL is this plus
-// "#" and its lowercase name (GitHub's anchor for the rule's heading). It is
-// the same base llb.SelectPair uses for its EndOfLifeBase warning.
+// "#" and its lowercase name (GitHub's anchor for the rule's heading).
 const DocsURL = "https://github.com/distill-build/distill/blob/main/docs/rules.md"
 
 // Rule is one check, as the user sees it.
@@ -34,10 +37,26 @@ type Rule struct {
 type Finding struct {
 	Rule    Rule
 	Message string // one sentence, specific: names the value/field and the fix
-	Field   string // spec field path, as in spec.Spec.Positions (may be "")
-	// Error marks a finding that fails the build whatever policy.strict
-	// says (the start-up verification's, under policy.verify: error).
+	// Field is the spec field the finding concerns; the zero Path when it
+	// concerns none (the lock). Locate it with Spec.Locate: a field the
+	// file does not write is located at its nearest written section.
+	Field spec.Path
+	// Error marks a finding that fails the build whatever the policy says
+	// (the start-up verification's, under policy.verify: error).
 	Error bool
+}
+
+// Text is the finding as one line, FILE:LINE:COL: Rule: message, located
+// at its field (FILE: Rule: message when it has no position), with
+// severity ("warning", "error") before the rule when given. It is how the
+// build's error and `distill validate` write findings.
+func (f Finding) Text(s *spec.Spec, severity string) string {
+	msg := f.Rule.Name + ": " + f.Message
+	if severity != "" {
+		msg = severity + ": " + msg
+	}
+	pos, _ := s.Locate(f.Field)
+	return spec.FormatAt(s.File, pos, msg)
 }
 
 // LockStatus values for Input.LockStatus.
@@ -51,8 +70,11 @@ const (
 // Input is everything the rules look at.
 type Input struct {
 	Spec *spec.Spec
-	// Pair is from llb.SelectPair; its Warnings become findings.
-	Pair llb.Pair
+	// EndOfLife are the end-of-life images of the base pair the spec's
+	// python.version selects, from the pair table. EndOfLifeBase reports
+	// each, unless the spec overrides base.runtime (then the user chose
+	// and maintains the runtime).
+	EndOfLife []EndOfLife
 	// Dependencies is the dependency source the build uses.
 	Dependencies Dependencies
 	// LockStatus is filled by the caller when a distill.lock exists or is
@@ -63,6 +85,21 @@ type Input struct {
 	LockDetail string
 }
 
+// EndOfLife is a base image that no longer gets security updates. The
+// finding reads "<Image> <Why>; use <Replacement>".
+type EndOfLife struct {
+	// Field is the spec field that selects the image: python.version.
+	Field spec.Path
+	// Image names the image, e.g. "gcr.io/distroless/python3-debian12".
+	Image string
+	// Why completes a sentence about Image: "reached end of life in April
+	// 2026 and no longer gets security updates".
+	Why string
+	// Replacement is what to use instead: `python.version: "3.13"
+	// (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)`.
+	Replacement string
+}
+
 // Dependencies is what the rules see of the dependency source.
 type Dependencies struct {
 	// Kind is "requirements", "pyproject", "uv.lock", "poetry.lock",
@@ -70,7 +107,8 @@ type Dependencies struct {
 	Kind string
 	// Path is the source file, relative to the context.
 	Path string
-	// Field is the spec field that named it ("" when detected).
+	// Field is the spec field that named it, as Python.DependencyFile
+	// returns it ("" when detected).
 	Field string
 	// Requirements is the content of a requirements file (nil otherwise).
 	Requirements []byte
@@ -84,37 +122,6 @@ type Dependencies struct {
 type ruleDef struct {
 	Rule
 	check func(c *checker)
-}
-
-func rule(name, description string) Rule {
-	return Rule{Name: name, Description: description, URL: DocsURL + "#" + strings.ToLower(name)}
-}
-
-// table is every rule, in docs order, with its check.
-var table = []ruleDef{
-	{rule("EndOfLifeBase", "The base image pair no longer receives security updates."), checkEndOfLife},
-	{rule("UnpinnedBase", "A base.builder or base.runtime override names a tag without an @sha256 digest."), checkUnpinnedBase},
-	{rule("MissingLock", "No distill.lock pins the base images to digests."), checkMissingLock},
-	{rule("StaleLock", "distill.lock pins a base digest that the registry no longer serves under its tag."), checkStaleLock},
-	{rule("UnpinnedRequirement", "A requirement is not pinned to one exact version (==) or, for VCS, to a commit."), checkUnpinnedRequirement},
-	{rule("UnlockedDependencies", "The dependencies come from pyproject.toml without a lock file, so each build may install other versions."), checkUnlockedDependencies},
-	{rule("IgnoredDependencyFile", "A lock file or pyproject.toml is in the context, but the build installs from another file."), checkIgnoredDependencyFile},
-	{rule("RequirementWithoutHash", "The requirements file has requirements without --hash, so a replaced package file would go unnoticed."), checkRequirementHashes},
-	{rule("LocalRequirement", "The requirements file refers to another file or a local path, which the dependency install cannot see."), checkLocalRequirement},
-	{rule("IndexURLInRequirements", "The requirements file sets its own index (--index-url, --extra-index-url, --find-links, --trusted-host)."), checkIndexInRequirements},
-	{rule("InsecureIndexURL", "Packages are downloaded over plain http from a host other than loopback."), checkInsecureIndex},
-	{rule("SecretInSpec", "A value in the spec looks like a password, token or private key, and would be readable in the image."), checkSecrets},
-	{rule("ShellEntrypoint", "The entrypoint needs a shell (sh -c, $VAR, &&, |, redirection) but exec form has none and the runtime image has no shell."), checkShellEntrypoint},
-	{rule("ShellInBuildCommand", "A build command runs a shell (sh -c) or uses shell syntax that exec form passes literally."), checkShellInBuild},
-	{rule("PrivilegedPort", "The app listens on a port below 1024, which its non-root user cannot bind everywhere."), checkPrivilegedPort},
-	{rule("RootUser", "The spec asks for root (sudo, su, gosu, USER=root), which distill's non-root images do not allow."), checkRootUser},
-	// Found by the start-up verification of the built image (see Verified),
-	// not by looking at the spec: no check function.
-	{rule("EntrypointNotFound", "The entrypoint's program is not in the image, or the runtime user cannot execute it."), nil},
-	{rule("PythonVersionMismatch", "The builder and the runtime run different Python minor versions, so the venv cannot start."), nil},
-	{rule("MissingLibrary", "A compiled module or program needs a shared library that the runtime image does not have."), nil},
-	{rule("ImportFailure", "A module of an installed distribution does not import in the image."), nil},
-	{rule("SilentFallback", "An extension module fails to load and its package silently falls back to slower pure Python."), nil},
 }
 
 // Rules is every rule, in docs order.
@@ -145,26 +152,16 @@ type checker struct {
 	out  []Finding
 }
 
-func (c *checker) add(field, format string, args ...any) {
-	c.out = append(c.out, Finding{Rule: c.rule, Message: fmt.Sprintf(format, args...), Field: field})
-}
-
-// field returns f when the spec has a position for it, else "".
-func (c *checker) field(f string) string {
-	if _, ok := c.s.Positions[f]; ok {
-		return f
-	}
-	return ""
+// add records a finding of the rule being checked; msg comes from that
+// rule's Format.
+func (c *checker) add(field spec.Path, msg string) {
+	c.out = append(c.out, Finding{Rule: c.rule, Message: msg, Field: field})
 }
 
 // reqField is the field requirement findings point at: python.requirements
-// when the spec names the file, else nothing (the default file).
-func (c *checker) reqField() string {
-	if f := c.in.Dependencies.Field; f != "" {
-		return c.field(f)
-	}
-	return ""
-}
+// or python.dependencies when the spec names the file, else none (the
+// default file).
+func (c *checker) reqField() spec.Path { return spec.ParsePath(c.in.Dependencies.Field) }
 
 // reqName is how messages name the requirements file.
 func (c *checker) reqName() string {
@@ -194,20 +191,8 @@ func Check(in Input) []Finding {
 		c.rule = d.Rule
 		d.check(c)
 	}
-	// Pair warnings with a rule this package does not know still get
-	// reported, after the known ones.
-	for _, w := range in.Pair.Warnings {
-		if _, known := order[w.Rule]; known {
-			continue
-		}
-		order[w.Rule] = len(order)
-		c.out = append(c.out, Finding{Rule: Rule{Name: w.Rule, URL: w.URL}, Message: w.Message, Field: w.Field})
-	}
 	pos := func(f Finding) (int, int) {
-		p, ok := in.Spec.Positions[f.Field]
-		if !ok {
-			return 0, 0
-		}
+		p, _ := in.Spec.Locate(f.Field)
 		return p.Line, p.Column
 	}
 	sort.SliceStable(c.out, func(i, j int) bool {
@@ -242,8 +227,7 @@ func capPerRule(fs []Finding) []Finding {
 		if n := j - i; n > maxPerRule {
 			out = append(out, fs[i:i+maxPerRule-1]...)
 			more := n - (maxPerRule - 1)
-			out = append(out, Finding{Rule: fs[i].Rule, Field: fs[i+maxPerRule-1].Field,
-				Message: fmt.Sprintf("%d more %s findings like the ones above are not shown; fix those and run the check again", more, fs[i].Rule.Name)})
+			out = append(out, Finding{Rule: fs[i].Rule, Field: fs[i+maxPerRule-1].Field, Message: moreFindings(more, fs[i].Rule.Name)})
 		} else {
 			out = append(out, fs[i:j]...)
 		}
@@ -252,53 +236,45 @@ func capPerRule(fs []Finding) []Finding {
 	return out
 }
 
-// pairWarnings turns the pair's warnings for the current rule into findings.
-func (c *checker) pairWarnings() bool {
-	found := false
-	for _, w := range c.in.Pair.Warnings {
-		if w.Rule == c.rule.Name {
-			c.out = append(c.out, Finding{Rule: c.rule, Message: w.Message, Field: w.Field})
-			found = true
-		}
+func checkEndOfLife(c *checker) {
+	if c.s.Base.Runtime != "" {
+		// the user chose and maintains the runtime
+		return
 	}
-	return found
+	for _, e := range c.in.EndOfLife {
+		c.add(e.Field, RuleEndOfLifeBase.Format(e.Image, e.Why, e.Replacement))
+	}
 }
 
-func checkEndOfLife(c *checker) { c.pairWarnings() }
-
 func checkUnpinnedBase(c *checker) {
-	if c.pairWarnings() || c.in.LockStatus == LockOK {
+	if c.in.LockStatus == LockOK {
 		// A current distill.lock pins the tags to digests.
 		return
 	}
-	for _, b := range []struct{ field, ref string }{
-		{"base.builder", c.s.Base.Builder},
-		{"base.runtime", c.s.Base.Runtime},
+	for _, b := range []struct {
+		field spec.Path
+		ref   string
+	}{
+		{spec.Field("base.builder"), c.s.Base.Builder},
+		{spec.Field("base.runtime"), c.s.Base.Runtime},
 	} {
 		if b.ref == "" || strings.Contains(b.ref, "@sha256:") {
 			continue
 		}
-		c.add(c.field(b.field), "%s %q is a tag, which its publisher can point at a different image at any time; pin it as %s@sha256:<digest> (docker buildx imagetools inspect %s prints the digest) or run distill lock",
-			b.field, clip(b.ref, 100), clip(b.ref, 100), clip(b.ref, 100))
+		c.add(b.field, RuleUnpinnedBase.Format(b.field, b.ref))
 	}
 }
 
 func checkMissingLock(c *checker) {
-	if c.in.LockStatus != LockMissing {
-		return
+	if c.in.LockStatus == LockMissing {
+		c.add(spec.Path{}, RuleMissingLock.Format())
 	}
-	c.add("", "there is no distill.lock beside the spec, so each build uses whatever digest the base tags point at that day; run distill lock and commit distill.lock")
 }
 
 func checkStaleLock(c *checker) {
-	if c.in.LockStatus != LockStale {
-		return
+	if c.in.LockStatus == LockStale {
+		c.add(spec.Path{}, RuleStaleLock.Format(c.in.LockDetail))
 	}
-	detail := ""
-	if c.in.LockDetail != "" {
-		detail = " (" + c.in.LockDetail + ")"
-	}
-	c.add("", "distill.lock pins a base digest the registry no longer serves under its tag%s, so the build misses the publisher's updates; run distill lock to take the new digest and commit distill.lock", detail)
 }
 
 // clip shortens s for a message.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 )
 
@@ -33,8 +32,25 @@ func parse(t *testing.T, yaml string) *spec.Spec {
 	return s
 }
 
-// run builds the Input the frontend would: the spec, its pair and the
-// requirements file.
+// eol311 is what the pair table says of python.version 3.11.
+var eol311 = []EndOfLife{{
+	Field:       spec.Field("python.version"),
+	Image:       "gcr.io/distroless/python3-debian12",
+	Why:         "reached end of life in April 2026 and no longer gets security updates",
+	Replacement: `python.version: "3.13" (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)`,
+}}
+
+// endOfLife is the EndOfLife input the frontend gives for s: the pair
+// table's facts about the version s selects.
+func endOfLife(s *spec.Spec) []EndOfLife {
+	if s.Python.Version == "3.11" && s.Runtime == spec.RuntimeDistroless {
+		return eol311
+	}
+	return nil
+}
+
+// run builds the Input the frontend would: the spec, what the pair table
+// says of its bases and the requirements file.
 func run(t *testing.T, yaml, req, lock string) []Finding {
 	t.Helper()
 	return runDeps(t, yaml, req, lock, nil)
@@ -43,11 +59,7 @@ func run(t *testing.T, yaml, req, lock string) []Finding {
 func runDeps(t *testing.T, yaml, req, lock string, deps *Dependencies) []Finding {
 	t.Helper()
 	s := parse(t, yaml)
-	pair, err := llb.SelectPair(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := Input{Spec: s, Pair: pair, LockStatus: lock}
+	in := Input{Spec: s, EndOfLife: endOfLife(s), LockStatus: lock}
 	if req != "" {
 		in.Dependencies = reqDeps(s, req)
 	}
@@ -56,9 +68,9 @@ func runDeps(t *testing.T, yaml, req, lock string, deps *Dependencies) []Finding
 	}
 	fs := Check(in)
 	for _, f := range fs {
-		if f.Field != "" {
-			if _, ok := s.Positions[f.Field]; !ok {
-				t.Errorf("%s: field %q has no position in the spec", f.Rule.Name, f.Field)
+		if !f.Field.IsZero() {
+			if _, ok := s.Positions[f.Field.String()]; !ok {
+				t.Errorf("%s: field %q is not written in the spec", f.Rule.Name, f.Field)
 			}
 		}
 		if f.Rule.URL != DocsURL+"#"+strings.ToLower(f.Rule.Name) {
@@ -166,8 +178,7 @@ func TestRules(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%d", tt.rule, i), func(t *testing.T) {
 			covered[tt.rule] = true
 			s := parse(t, tt.bad)
-			pair, _ := llb.SelectPair(s)
-			in := Input{Spec: s, Pair: pair, LockStatus: tt.badLock}
+			in := Input{Spec: s, EndOfLife: endOfLife(s), LockStatus: tt.badLock}
 			if tt.badReq != "" {
 				in.Dependencies = reqDeps(s, tt.badReq)
 			}
@@ -187,11 +198,11 @@ func TestRules(t *testing.T) {
 			if got == nil {
 				t.Fatalf("%s did not fire; findings: %v", tt.rule, Check(in))
 			}
-			if got.Field != tt.field {
+			if got.Field != spec.ParsePath(tt.field) {
 				t.Errorf("field = %q, want %q", got.Field, tt.field)
 			}
-			if got.Field != "" {
-				if _, ok := s.Positions[got.Field]; !ok {
+			if !got.Field.IsZero() {
+				if _, ok := s.Positions[got.Field.String()]; !ok {
 					t.Errorf("field %q has no position", got.Field)
 				}
 			}
@@ -246,13 +257,6 @@ func TestRulesTable(t *testing.T) {
 	if !reflect.DeepEqual(order, want) {
 		t.Errorf("docs order %v, want %v", order, want)
 	}
-	// llb.SelectPair links EndOfLifeBase to the same anchor.
-	s := parse(t, "python: {version: \"3.11\"}\n"+cleanApp)
-	pair, _ := llb.SelectPair(s)
-	r, _ := Lookup("EndOfLifeBase")
-	if len(pair.Warnings) != 1 || pair.Warnings[0].URL != r.URL {
-		t.Errorf("pair warnings %+v, want URL %s", pair.Warnings, r.URL)
-	}
 }
 
 // A spec that trips many rules at once gives the same list every time, in
@@ -294,8 +298,9 @@ base:
 		if order[a.Rule.Name] > order[b.Rule.Name] {
 			t.Errorf("%s before %s", a.Rule.Name, b.Rule.Name)
 		}
-		if a.Rule.Name == b.Rule.Name && a.Field != "" && b.Field != "" {
-			pa, pb := s.Positions[a.Field], s.Positions[b.Field]
+		if a.Rule.Name == b.Rule.Name && !a.Field.IsZero() && !b.Field.IsZero() {
+			pa, _ := s.Locate(a.Field)
+			pb, _ := s.Locate(b.Field)
 			if pa.Line > pb.Line || (pa.Line == pb.Line && pa.Column > pb.Column) {
 				t.Errorf("%s: %s (%v) before %s (%v)", a.Rule.Name, a.Field, pa, b.Field, pb)
 			}
@@ -536,12 +541,28 @@ func TestInsecureURL(t *testing.T) {
 	}
 }
 
-func TestUnknownPairWarning(t *testing.T) {
-	s := parse(t, cleanApp)
-	in := Input{Spec: s, Pair: llb.Pair{Warnings: []llb.Warning{{Rule: "FutureRule", Message: "m", URL: "u"}}}}
-	fs := Check(in)
-	if len(fs) != 1 || fs[0].Rule.Name != "FutureRule" || fs[0].Rule.URL != "u" {
-		t.Errorf("unknown pair warning: %v", fs)
+func TestEndOfLifeBase(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		in   []EndOfLife
+		want []Finding
+	}{
+		{"the pair is end of life", "python: {version: \"3.11\"}\n" + cleanApp, eol311, []Finding{{
+			Rule:    info(&RuleEndOfLifeBase),
+			Field:   spec.Field("python.version"),
+			Message: `gcr.io/distroless/python3-debian12 reached end of life in April 2026 and no longer gets security updates; use python.version: "3.13" (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)`,
+		}}},
+		{"the runtime is overridden", "python: {version: \"3.11\"}\n" + cleanApp + "base: {runtime: \"registry.example/py@sha256:" + strings.Repeat("a", 64) + "\"}\n", eol311, nil},
+		{"nothing is end of life", "python: {version: \"3.13\"}\n" + cleanApp, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Check(Input{Spec: parse(t, tt.yaml), EndOfLife: tt.in})
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 	if Check(Input{}) != nil {
 		t.Error("Check with no spec returned findings")

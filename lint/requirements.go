@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/distill-build/distill/spec"
 )
 
 // reqLine is one logical line of a pip requirements file: an options line
@@ -285,14 +287,14 @@ func checkUnpinnedRequirement(c *checker) {
 		if !r.IsReq || r.Local || r.pinned() {
 			continue
 		}
+		kind := PinVersion
 		switch {
 		case r.vcs():
-			c.add(c.reqField(), "%s:%d: %s is not pinned to a commit, so a push to the branch or a moved tag changes what is installed; append @<full 40-character commit hash> to the repository URL", c.reqName(), r.Line, r.display())
+			kind = PinCommit
 		case r.URL != "":
-			c.add(c.reqField(), "%s:%d: %s is a URL whose content can change; add --hash=sha256:<digest> of the file (pip hash prints it) or install a released version with ==", c.reqName(), r.Line, r.display())
-		default:
-			c.add(c.reqField(), "%s:%d: %s is not pinned to one version, so each build may install a different release; pin it with == (pip-compile or uv pip compile writes every pin)", c.reqName(), r.Line, r.display())
+			kind = PinHash
 		}
+		c.add(c.reqField(), RuleUnpinnedRequirement.Format(c.reqName(), r.Line, r.display(), kind))
 	}
 }
 
@@ -307,28 +309,20 @@ func checkRequirementHashes(c *checker) {
 			missing++
 		}
 	}
-	if missing == 0 {
-		return
+	if missing > 0 {
+		c.add(c.reqField(), RuleRequirementWithoutHash.Format(c.reqName(), missing, total))
 	}
-	what := "pip cannot tell if a package file on the index was replaced"
-	if missing < total {
-		what = "pip, seeing some hashes, requires them on every line and fails the install"
-	}
-	c.add(c.reqField(), "%s: %d of %d requirements have no --hash, so %s; generate hashes with pip-compile --generate-hashes or uv pip compile --generate-hashes",
-		c.reqName(), missing, total, what)
 }
 
 func checkLocalRequirement(c *checker) {
 	for _, r := range c.req {
 		for _, o := range r.Options {
 			if o.Name == "--requirement" || o.Name == "--constraint" {
-				c.add(c.reqField(), "%s:%d: %s %s names another file, but the dependency install sees only %s; merge the files into one (pip-compile can) or point python.requirements at the compiled file",
-					c.reqName(), r.Line, o.Name, clip(o.Value, 100), c.reqName())
+				c.add(c.reqField(), RuleLocalRequirement.Format(c.reqName(), r.Line, o.Name, o.Value))
 			}
 		}
 		if r.IsReq && r.Local {
-			c.add(c.reqField(), "%s:%d: %s is a local path, but the dependency install sees only %s, not the build context; publish the package to your index, or build it in build.commands",
-				c.reqName(), r.Line, r.display(), c.reqName())
+			c.add(c.reqField(), RuleLocalRequirement.Format(c.reqName(), r.Line, "", r.display()))
 		}
 	}
 }
@@ -336,41 +330,25 @@ func checkLocalRequirement(c *checker) {
 func checkIndexInRequirements(c *checker) {
 	for _, r := range c.req {
 		for _, o := range r.Options {
-			var why string
-			switch o.Name {
-			case "--index-url":
-				why = "replaces the index distill configures (python.indexUrl or python.indexUrlSecret) and puts the URL, and any token in it, in the build context"
-			case "--extra-index-url":
-				why = "adds a second index, and pip installs the highest version found on any index, so anyone who publishes that name on the other index wins (dependency confusion)"
-			case "--find-links":
-				why = "adds another package source beside the configured index"
-			case "--trusted-host":
-				why = "turns off TLS certificate checks for that host"
-			case "--no-index":
-				why = "turns off the configured index"
-			default:
-				continue
+			if _, ok := indexOptions[o.Name]; ok {
+				c.add(c.reqField(), RuleIndexURLInRequirements.Format(c.reqName(), r.Line, o.Name))
 			}
-			c.add(c.reqField(), "%s:%d: %s %s; remove it and set the one index with python.indexUrl, or python.indexUrlSecret when the URL carries credentials",
-				c.reqName(), r.Line, o.Name, why)
 		}
 	}
 }
 
 func checkInsecureIndex(c *checker) {
-	if u := c.s.Python.IndexURL; insecureURL(u) {
-		c.add(c.field("python.indexUrl"), "python.indexUrl uses plain http, so anyone on the network path can serve other packages; use the index's https:// URL (plain http is accepted only for loopback hosts)")
+	if insecureURL(c.s.Python.IndexURL) {
+		c.add(spec.Field("python.indexUrl"), RuleInsecureIndexURL.Format("", 0, "", ""))
 	}
 	for _, r := range c.req {
 		for _, o := range r.Options {
 			if (o.Name == "--index-url" || o.Name == "--extra-index-url" || o.Name == "--find-links") && insecureURL(o.Value) {
-				c.add(c.reqField(), "%s:%d: %s uses plain http, so anyone on the network path can serve other packages; use https:// (plain http is accepted only for loopback hosts)",
-					c.reqName(), r.Line, o.Name)
+				c.add(c.reqField(), RuleInsecureIndexURL.Format(c.reqName(), r.Line, o.Name, ""))
 			}
 		}
 		if r.IsReq && insecureURL(r.URL) {
-			c.add(c.reqField(), "%s:%d: %s is downloaded over plain http, so anyone on the network path can replace it; use https://",
-				c.reqName(), r.Line, r.display())
+			c.add(c.reqField(), RuleInsecureIndexURL.Format(c.reqName(), r.Line, "", r.display()))
 		}
 	}
 }

@@ -1,89 +1,74 @@
 package lint
 
 import (
-	"fmt"
-	"strings"
-
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 )
 
-// Verified turns the start-up verification's report (llb.Report) into
-// findings. hints maps a missing shared library (libpq.so.5) to the Debian
-// package that ships it, when the caller could tell. Errors are marked as
-// such when policy.verify is error; otherwise every finding is a warning.
-func Verified(s *spec.Spec, pair llb.Pair, r *llb.Report, hints map[string]string) []Finding {
-	var out []Finding
-	fail := s.Policy.Verify == spec.VerifyError
-	add := func(name, field string, isErr bool, format string, args ...any) {
-		rule, _ := Lookup(name)
-		out = append(out, Finding{Rule: rule, Field: fieldOr(s, field), Message: fmt.Sprintf(format, args...), Error: isErr && fail})
-	}
-	for _, p := range r.Errors {
-		switch p.Kind {
-		case "entrypoint":
-			scripts := "none"
-			if len(p.Scripts) > 0 {
-				scripts = strings.Join(p.Scripts, ", ")
-			}
-			add("EntrypointNotFound", "app.entrypoint[0]", true,
-				"app.entrypoint runs %q, which is not on the image's PATH (%s); programs the venv has: %s; or give a path, e.g. [python, app.py]",
-				p.Program, p.Path, scripts)
-		case "entrypoint-exec":
-			add("EntrypointNotFound", "app.entrypoint[0]", true,
-				"app.entrypoint runs %q (%s), which the runtime user %s cannot execute; make it executable in the context, or run it through the interpreter, e.g. [python, %s]",
-				p.Program, p.File, llb.RuntimeUser, p.Program)
-		case "entrypoint-interpreter":
-			add("EntrypointNotFound", "app.entrypoint[0]", true,
-				"app.entrypoint runs %q, whose #! line names %s, which the image does not have (distroless images have no shell); run it through the interpreter, e.g. [python, %s]",
-				p.Program, p.Interpreter, p.Program)
-		case "python-minor":
-			add("PythonVersionMismatch", "python.version", true,
-				"the venv was made by Python %s in the builder (%s) but the runtime (%s) runs Python %s, so its packages cannot load; choose a matched pair (python.version, or base.builder and base.runtime of the same Python minor)",
-				p.Builder, pair.Builder, pair.Runtime, p.Runtime)
-		case "library":
-			var fixes []string
-			for _, lib := range p.Missing {
-				if pkg := hints[lib]; pkg != "" {
-					fixes = append(fixes, pkg)
-				}
-			}
-			fix := "add the Debian package that ships it to app.runtimePackages"
-			if len(fixes) > 0 {
-				fix = "add it with app.runtimePackages: [" + strings.Join(dedupe(fixes), ", ") + "]"
-			}
-			add("MissingLibrary", "app.runtimePackages", true,
-				"%s needs %s, which the runtime image does not have; %s",
-				p.Object, strings.Join(p.Missing, ", "), fix)
-		case "import":
-			add("ImportFailure", "app.entrypoint", true,
-				"module %s (distribution %s) does not import in the image as user %s: %s",
-				p.Module, p.Distribution, llb.RuntimeUser, p.Error)
-		default:
-			add("ImportFailure", "app.entrypoint", true, "verification: %s: %s", p.Kind, p.Error)
-		}
-	}
-	for _, p := range r.Warnings {
-		add("SilentFallback", "app.runtimePackages", false,
-			"extension module %s does not load (%s), and %s silently falls back to pure Python, slower or with fewer features; add its shared libraries with app.runtimePackages",
-			p.Module, p.Error, p.Package)
-	}
-	return out
+// Verification is what the start-up verification of the built image found,
+// with what the messages name: the images and the user it ran as.
+type Verification struct {
+	Builder, Runtime string // the base images' references
+	User             string // the runtime user, e.g. "65532:65532"
+	// Errors stop the image from starting; Warnings do not (an extension
+	// that silently falls back to pure Python).
+	Errors, Warnings []Problem
 }
 
-// fieldOr is field when the spec wrote it or its parent section, else "".
-func fieldOr(s *spec.Spec, field string) string {
-	for f := field; f != ""; {
-		if _, ok := s.Positions[f]; ok {
-			return f
-		}
-		i := strings.LastIndexAny(f, ".[")
-		if i < 0 {
-			break
-		}
-		f = f[:i]
+// Problem is one problem the verification found; which fields are set
+// depends on Kind: "entrypoint", "entrypoint-exec",
+// "entrypoint-interpreter", "python-minor", "library", "import" (errors),
+// "fallback" (warnings). Its fields are those of the verification's report,
+// in the same order, so the report's type converts to it.
+type Problem struct {
+	Kind         string
+	Program      string
+	Path         string
+	Scripts      []string
+	File         string
+	Interpreter  string
+	Builder      string
+	Runtime      string
+	Object       string
+	Missing      []string
+	Distribution string
+	Module       string
+	Package      string
+	Error        string
+}
+
+// Verified turns the start-up verification's findings into findings.
+// hints maps a missing shared library (libpq.so.5) to the Debian package
+// that ships it, when the caller could tell. Errors are marked as such when
+// policy.verify is error; otherwise every finding is a warning.
+func Verified(s *spec.Spec, v Verification, hints map[string]string) []Finding {
+	var out []Finding
+	fail := s.Policy.Verify == spec.VerifyError
+	add := func(r Rule, field spec.Path, isErr bool, msg string) {
+		out = append(out, Finding{Rule: r, Field: field, Message: msg, Error: isErr && fail})
 	}
-	return ""
+	entrypoint, runtimePackages := spec.Field("app.entrypoint"), spec.Field("app.runtimePackages")
+	for _, p := range v.Errors {
+		switch p.Kind {
+		case "entrypoint", "entrypoint-exec", "entrypoint-interpreter":
+			add(info(&RuleEntrypointNotFound), entrypoint.Index(0), true, RuleEntrypointNotFound.Format(p, v.User))
+		case "python-minor":
+			add(info(&RulePythonVersionMismatch), spec.Field("python.version"), true, RulePythonVersionMismatch.Format(p, v.Builder, v.Runtime))
+		case "library":
+			var pkgs []string
+			for _, lib := range p.Missing {
+				if pkg := hints[lib]; pkg != "" {
+					pkgs = append(pkgs, pkg)
+				}
+			}
+			add(info(&RuleMissingLibrary), runtimePackages, true, RuleMissingLibrary.Format(p, dedupe(pkgs)))
+		default:
+			add(info(&RuleImportFailure), entrypoint, true, RuleImportFailure.Format(p, v.User))
+		}
+	}
+	for _, p := range v.Warnings {
+		add(info(&RuleSilentFallback), runtimePackages, false, RuleSilentFallback.Format(p))
+	}
+	return out
 }
 
 func dedupe(xs []string) []string {

@@ -69,11 +69,17 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
+			pol, err := lint.NewPolicy(s, nil)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
 			findings, deps, err := localFindings(dir, s, pair)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
+			findings = pol.Apply(findings)
 			// a lock is checked against pyproject.toml (and parsed whole)
 			// here as in a build, for the default platform and the pair's
 			// Python: a stale lock should not wait for the build to fail
@@ -82,14 +88,10 @@ func validateCmd() *cobra.Command {
 				return exitError{1}
 			}
 			for _, f := range findings {
-				where := path
-				if pos, ok := s.Positions[f.Field]; ok {
-					where = fmt.Sprintf("%s:%d:%d", path, pos.Line, pos.Column)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s: %s\n  more: %s\n", where, f.Rule.Name, f.Message, f.Rule.URL)
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s\n  more: %s\n", f.Text(s, "warning"), f.Rule.URL)
 			}
-			if s.Policy.Strict && len(findings) > 0 {
-				fmt.Fprintln(cmd.ErrOrStderr(), "policy.strict is set: warnings fail the build")
+			if pol.Error && len(findings) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is set: warnings fail the build\n", pol.ErrorBy)
 				return exitError{1}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\ndependencies: %s\n", path, s.Name, pair.Runtime, pair.Builder, deps.Describe())
@@ -104,7 +106,7 @@ func validateCmd() *cobra.Command {
 // frontend does on a build context, without a registry: a lock is checked
 // for presence only (`distill lock --check` compares digests).
 func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Finding, *frontend.Dependencies, error) {
-	in := lint.Input{Spec: s, Pair: pair, LockStatus: lint.LockMissing}
+	in := lint.Input{Spec: s, EndOfLife: frontend.LintEndOfLife(pair), LockStatus: lint.LockMissing}
 	if dt, err := os.ReadFile(filepath.Join(dir, lock.Filename)); err == nil {
 		if _, err := lock.Parse(dt); err != nil {
 			return nil, nil, err
