@@ -193,7 +193,9 @@ var directiveNameRe = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=`)
 func (p *parser) checkDirective(data []byte) *CheckDirective {
 	var dp dfparser.DirectiveParser
 	var found *CheckDirective
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for i, rest := 0, data; len(rest) > 0; i++ {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		d, err := dp.ParseLine(line)
 		if err != nil {
