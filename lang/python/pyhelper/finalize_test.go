@@ -129,7 +129,7 @@ func TestFinalizeAppAndProject(t *testing.T) {
 		app + "/main.py": 0o644, app + "/pkg/mod.py": 0o644, app + "/pkg": 0o755,
 		site + "/myproject/__init__.py": 0o644, site + "/myproject/data.txt": 0o644, venv + "/bin/myproject": 0o755,
 		site + "/myproject/__pycache__/__init__.cpython-311.pyc": 0o644,
-		site + "/other/__init__.py": 0o664, // not the project's
+		site + "/other/__init__.py":                              0o664, // not the project's
 	} {
 		fi, err := os.Stat(p)
 		if err != nil {

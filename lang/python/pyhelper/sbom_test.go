@@ -17,16 +17,16 @@ import (
 func TestSBOMParity(t *testing.T) {
 	venv, site := makeVenv(t)
 	metadata := map[string]string{
-		"Flask-3.0.3.dist-info":             "Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.3\nSummary: A simple framework\nLicense: BSD-3-Clause\nRequires-Dist: Werkzeug>=3.0.0\n\nFlask\n=====\nName: not-a-header\n",
-		"zope.interface-6.4.dist-info":      "Metadata-Version: 2.1\nName: zope.interface\nVersion: 6.4\nLicense: ZPL 2.1\n  continued license text\n",
-		"typing_extensions-4.12.dist-info":  "Metadata-Version: 2.1\nname: typing_extensions\nversion:4.12.2  \nName: second-name\n",
-		"caf\u00e9-1.0.dist-info":            "Name: caf\u00e9_Lib\nVersion: 1.0+local.\u00e9\n",
-		"broken-1.0.dist-info":              "Name: broken\nSummary: no version\n",
-		"From-1.0.dist-info":                "From someone\nName: from-line\nVersion: 1\n",
-		"Flask-copy-3.0.3.dist-info":        "Name: Flask\nVersion: 3.0.3\nLicense: BSD-3-Clause\n",
-		"weird-1.0.dist-info":               "Name: we/ird pkg\xff\nVersion: 1.0 beta\n",
-		".hidden-1.0.dist-info":             "Name: hidden\nVersion: 1\n",
-		"nometa-1.0.dist-info/placeholder":  "",
+		"Flask-3.0.3.dist-info":            "Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.3\nSummary: A simple framework\nLicense: BSD-3-Clause\nRequires-Dist: Werkzeug>=3.0.0\n\nFlask\n=====\nName: not-a-header\n",
+		"zope.interface-6.4.dist-info":     "Metadata-Version: 2.1\nName: zope.interface\nVersion: 6.4\nLicense: ZPL 2.1\n  continued license text\n",
+		"typing_extensions-4.12.dist-info": "Metadata-Version: 2.1\nname: typing_extensions\nversion:4.12.2  \nName: second-name\n",
+		"caf\u00e9-1.0.dist-info":          "Name: caf\u00e9_Lib\nVersion: 1.0+local.\u00e9\n",
+		"broken-1.0.dist-info":             "Name: broken\nSummary: no version\n",
+		"From-1.0.dist-info":               "From someone\nName: from-line\nVersion: 1\n",
+		"Flask-copy-3.0.3.dist-info":       "Name: Flask\nVersion: 3.0.3\nLicense: BSD-3-Clause\n",
+		"weird-1.0.dist-info":              "Name: we/ird pkg\xff\nVersion: 1.0 beta\n",
+		".hidden-1.0.dist-info":            "Name: hidden\nVersion: 1\n",
+		"nometa-1.0.dist-info/placeholder": "",
 	}
 	for d, m := range metadata {
 		if filepath.Ext(d) == "" {
