@@ -81,3 +81,12 @@ func runPython(t *testing.T, python, script string, args ...string) string {
 	}
 	return string(out)
 }
+
+func runPythonCode(t *testing.T, python, code string) string {
+	t.Helper()
+	out, err := exec.Command(python, "-I", "-c", code).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
