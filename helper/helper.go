@@ -69,6 +69,7 @@ func Commands() map[string]Command {
 		"runtime-packages": RuntimePackages,
 		"sbom":             SBOM(nil),
 		"verify":           Verify,
+		"permissions":      Permissions,
 	}
 }
 

@@ -113,7 +113,7 @@ func TestMain(t *testing.T) {
 			t.Errorf("Main(%q) = %d, %q, %q; want %d, %q, %q", tc.args, code, out.String(), errOut.String(), tc.code, tc.wantOut, tc.wantErr)
 		}
 	}
-	if got := Commands(); len(got) != 5 || got["prepare"] == nil || got["apt"] == nil || got["runtime-packages"] == nil || got["sbom"] == nil || got["verify"] == nil {
+	if got := Commands(); len(got) != 6 || got["permissions"] == nil || got["prepare"] == nil || got["apt"] == nil || got["runtime-packages"] == nil || got["sbom"] == nil || got["verify"] == nil {
 		t.Errorf("Commands() = %v", got)
 	}
 }

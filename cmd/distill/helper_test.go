@@ -14,7 +14,7 @@ func TestHelperCommand(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 1 {
 		t.Errorf("helper nope: %v, want exit status 1", err)
 	}
-	if want := "distill helper: unknown command \"nope\"; the commands are: apt, prepare, python-finalize, python-project, python-verify, runtime-packages, sbom, verify\n"; out != want {
+	if want := "distill helper: unknown command \"nope\"; the commands are: apt, permissions, prepare, python-finalize, python-project, python-verify, runtime-packages, sbom, verify\n"; out != want {
 		t.Errorf("helper nope printed %q, want %q", out, want)
 	}
 

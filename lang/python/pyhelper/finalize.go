@@ -2,7 +2,6 @@ package pyhelper
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -63,7 +62,7 @@ func Finalize(args []string, stdout, stderr io.Writer) error {
 			}
 			for _, f := range files {
 				if helper.Lexists(f) {
-					if err := DropWriteBits(f); err != nil {
+					if err := helper.DropWriteBits(f); err != nil {
 						return err
 					}
 				}
@@ -80,7 +79,7 @@ func Finalize(args []string, stdout, stderr io.Writer) error {
 			// like pip, tolerate files in installed packages that do not
 			// compile (test data, py2 leftovers)
 			_ = run([]string{venv + "/lib"})
-			if err := DropWriteBits(venv); err != nil {
+			if err := helper.DropWriteBits(venv); err != nil {
 				return err
 			}
 		default:
@@ -88,44 +87,12 @@ func Finalize(args []string, stdout, stderr io.Writer) error {
 			if err := run([]string{target}); err != nil {
 				return err
 			}
-			if err := DropWriteBits(target); err != nil {
+			if err := helper.DropWriteBits(target); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// DropWriteBits clears the group and other write bits of top and, for a
-// directory, of everything under it, for a file of its directory too;
-// links are left alone.
-func DropWriteBits(top string) error {
-	var errs []error
-	drop := func(name string) {
-		fi, err := os.Lstat(name)
-		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
-			return
-		}
-		if fi.Mode().Perm()&0o022 != 0 {
-			mode := fi.Mode()&os.ModePerm&^0o022 | fi.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)
-			if err := os.Chmod(name, mode); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if !helper.IsDir(top) {
-		// as Python's program had it: a file's directory goes with it
-		drop(filepath.Dir(top))
-		drop(top)
-		return errors.Join(errs...)
-	}
-	helper.Walk(top, func(root string, dirs, files []string) {
-		drop(root)
-		for _, f := range files {
-			drop(filepath.Join(root, f))
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // projectFiles are the files pip recorded (RECORD) for the installed
