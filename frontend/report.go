@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -46,7 +46,8 @@ func fieldRanges(s *spec.Spec, field string) []*pb.Range {
 
 // requestHandler answers `--call` subrequests: check (distill's rules),
 // targets and outline.
-func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dependencies, findings []lint.Finding) dockerui.RequestHandler {
+func requestHandler(in *inputs.Inputs, src *dockerui.Source, check func(context.Context, bool) ([]lint.Finding, error)) dockerui.RequestHandler {
+	s, pair := in.Spec, in.Pair
 	loc := func(field string) *pb.Location {
 		ranges := fieldRanges(s, field)
 		if ranges == nil {
@@ -56,6 +57,10 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 	}
 	return dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lintreq.LintResults, error) {
+			findings, err := check(ctx, true)
+			if err != nil {
+				return nil, err
+			}
 			res := &lintreq.LintResults{Sources: []*pb.SourceInfo{{Filename: src.Filename, Data: src.Data, Language: src.Language}}}
 			for _, f := range findings {
 				// BuildKit's printer needs a location on every warning;
@@ -80,13 +85,13 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 			return &targets.List{
 				Sources: [][]byte{src.Data},
 				Targets: []targets.Target{
-					{Name: s.Name, Default: true, Description: "the runtime image: app and venv on " + pair.Runtime, Base: pair.Runtime, Location: loc("name")},
+					{Name: s.Name, Default: true, Description: "the runtime image: the app on " + pair.Runtime, Base: pair.Runtime, Location: loc("name")},
 					{Name: TargetBuilder, Description: "the builder stage after the dependency install and build commands, for debugging", Base: pair.Builder},
 				},
 			}, nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + deps.Describe(), Sources: [][]byte{src.Data}}
+			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + in.Project.Describe(), Sources: [][]byte{src.Data}}
 			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image, history and layer file timestamps (reproducible builds)"})
 			if s.Python.IndexURLSecret != "" {
 				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc("python.indexUrlSecret")})

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 )
 
@@ -51,8 +50,8 @@ const (
 // Input is everything the rules look at.
 type Input struct {
 	Spec *spec.Spec
-	// Pair is from llb.SelectPair; its Warnings become findings.
-	Pair llb.Pair
+	// Pair carries findings about the base pair itself (end of life).
+	Pair Pair
 	// Dependencies is the dependency source the build uses.
 	Dependencies Dependencies
 	// LockStatus is filled by the caller when a distill.lock exists or is
@@ -61,6 +60,16 @@ type Input struct {
 	// LockDetail says what is stale, e.g. "runtime gcr.io/...: locked
 	// sha256:aaa, registry has sha256:bbb".
 	LockDetail string
+}
+
+// Pair is what the rules see of the base pair.
+type Pair struct {
+	Warnings []Warning
+}
+
+// Warning is a finding the pair table itself makes.
+type Warning struct {
+	Rule, Message, Field, URL string
 }
 
 // Dependencies is what the rules see of the dependency source.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/spec"
 )
 
@@ -43,11 +42,7 @@ func run(t *testing.T, yaml, req, lock string) []Finding {
 func runDeps(t *testing.T, yaml, req, lock string, deps *Dependencies) []Finding {
 	t.Helper()
 	s := parse(t, yaml)
-	pair, err := llb.SelectPair(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := Input{Spec: s, Pair: pair, LockStatus: lock}
+	in := Input{Spec: s, Pair: pairOf(s), LockStatus: lock}
 	if req != "" {
 		in.Dependencies = reqDeps(s, req)
 	}
@@ -166,8 +161,7 @@ func TestRules(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%d", tt.rule, i), func(t *testing.T) {
 			covered[tt.rule] = true
 			s := parse(t, tt.bad)
-			pair, _ := llb.SelectPair(s)
-			in := Input{Spec: s, Pair: pair, LockStatus: tt.badLock}
+			in := Input{Spec: s, Pair: pairOf(s), LockStatus: tt.badLock}
 			if tt.badReq != "" {
 				in.Dependencies = reqDeps(s, tt.badReq)
 			}
@@ -245,13 +239,6 @@ func TestRulesTable(t *testing.T) {
 	}
 	if !reflect.DeepEqual(order, want) {
 		t.Errorf("docs order %v, want %v", order, want)
-	}
-	// llb.SelectPair links EndOfLifeBase to the same anchor.
-	s := parse(t, "python: {version: \"3.11\"}\n"+cleanApp)
-	pair, _ := llb.SelectPair(s)
-	r, _ := Lookup("EndOfLifeBase")
-	if len(pair.Warnings) != 1 || pair.Warnings[0].URL != r.URL {
-		t.Errorf("pair warnings %+v, want URL %s", pair.Warnings, r.URL)
 	}
 }
 
@@ -538,7 +525,7 @@ func TestInsecureURL(t *testing.T) {
 
 func TestUnknownPairWarning(t *testing.T) {
 	s := parse(t, cleanApp)
-	in := Input{Spec: s, Pair: llb.Pair{Warnings: []llb.Warning{{Rule: "FutureRule", Message: "m", URL: "u"}}}}
+	in := Input{Spec: s, Pair: Pair{Warnings: []Warning{{Rule: "FutureRule", Message: "m", URL: "u"}}}}
 	fs := Check(in)
 	if len(fs) != 1 || fs[0].Rule.Name != "FutureRule" || fs[0].Rule.URL != "u" {
 		t.Errorf("unknown pair warning: %v", fs)
@@ -585,4 +572,18 @@ func FuzzRequirements(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pairOf is the pair warning the Python pair table makes for a spec on the
+// end-of-life 3.11 pair (the frontend turns assemble.Pair.EndOfLife into it).
+func pairOf(s *spec.Spec) Pair {
+	if s.Python.Version != "3.11" || s.Base.Runtime != "" {
+		return Pair{}
+	}
+	return Pair{Warnings: []Warning{{
+		Rule:    "EndOfLifeBase",
+		Message: "gcr.io/distroless/python3-debian12 reached end of life in April 2026 and no longer gets security updates; use python.version: \"3.13\" (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)",
+		Field:   "python.version",
+		URL:     DocsURL + "#endoflifebase",
+	}}}
 }

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/helper"
 	"github.com/distill-build/distill/spec"
 )
 
-// Verified turns the start-up verification's report (llb.Report) into
+// Verified turns the start-up verification's report (helper.Report) into
 // findings. hints maps a missing shared library (libpq.so.5) to the Debian
 // package that ships it, when the caller could tell. Errors are marked as
 // such when policy.verify is error; otherwise every finding is a warning.
-func Verified(s *spec.Spec, pair llb.Pair, r *llb.Report, hints map[string]string) []Finding {
+func Verified(s *spec.Spec, builder, runtime string, r *helper.Report, hints map[string]string) []Finding {
 	var out []Finding
 	fail := s.Policy.Verify == spec.VerifyError
 	add := func(name, field string, isErr bool, format string, args ...any) {
@@ -32,7 +32,7 @@ func Verified(s *spec.Spec, pair llb.Pair, r *llb.Report, hints map[string]strin
 		case "entrypoint-exec":
 			add("EntrypointNotFound", "app.entrypoint[0]", true,
 				"app.entrypoint runs %q (%s), which the runtime user %s cannot execute; make it executable in the context, or run it through the interpreter, e.g. [python, %s]",
-				p.Program, p.File, llb.RuntimeUser, p.Program)
+				p.Program, p.File, runtimeUser, p.Program)
 		case "entrypoint-interpreter":
 			add("EntrypointNotFound", "app.entrypoint[0]", true,
 				"app.entrypoint runs %q, whose #! line names %s, which the image does not have (distroless images have no shell); run it through the interpreter, e.g. [python, %s]",
@@ -40,7 +40,7 @@ func Verified(s *spec.Spec, pair llb.Pair, r *llb.Report, hints map[string]strin
 		case "python-minor":
 			add("PythonVersionMismatch", "python.version", true,
 				"the venv was made by Python %s in the builder (%s) but the runtime (%s) runs Python %s, so its packages cannot load; choose a matched pair (python.version, or base.builder and base.runtime of the same Python minor)",
-				p.Builder, pair.Builder, pair.Runtime, p.Runtime)
+				p.Builder, builder, runtime, p.Runtime)
 		case "library":
 			var fixes []string
 			for _, lib := range p.Missing {
@@ -58,7 +58,7 @@ func Verified(s *spec.Spec, pair llb.Pair, r *llb.Report, hints map[string]strin
 		case "import":
 			add("ImportFailure", "app.entrypoint", true,
 				"module %s (distribution %s) does not import in the image as user %s: %s",
-				p.Module, p.Distribution, llb.RuntimeUser, p.Error)
+				p.Module, p.Distribution, runtimeUser, p.Error)
 		default:
 			add("ImportFailure", "app.entrypoint", true, "verification: %s: %s", p.Kind, p.Error)
 		}
@@ -97,3 +97,6 @@ func dedupe(xs []string) []string {
 	}
 	return out
 }
+
+// runtimeUser is the user images run as (assemble.RuntimeUser).
+const runtimeUser = "65532:65532"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/helper"
 	"github.com/distill-build/distill/spec"
 )
 
@@ -14,43 +14,42 @@ func TestVerified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, _ := llb.SelectPair(s)
 	tests := []struct {
 		name    string
-		problem llb.ReportProblem
+		problem helper.Problem
 		warning bool
 		rule    string
 		field   string
 		want    []string
 	}{
-		{"entrypoint typo", llb.ReportProblem{Kind: "entrypoint", Program: "flsk", Path: "/opt/venv/bin:/usr/bin", Scripts: []string{"flask", "gunicorn"}},
+		{"entrypoint typo", helper.Problem{Kind: "entrypoint", Program: "flsk", Path: "/opt/venv/bin:/usr/bin", Scripts: []string{"flask", "gunicorn"}},
 			false, "EntrypointNotFound", "app.entrypoint[0]", []string{`"flsk"`, "not on the image's PATH (/opt/venv/bin:/usr/bin)", "flask, gunicorn"}},
-		{"not executable", llb.ReportProblem{Kind: "entrypoint-exec", Program: "./run", File: "/app/run"},
+		{"not executable", helper.Problem{Kind: "entrypoint-exec", Program: "./run", File: "/app/run"},
 			false, "EntrypointNotFound", "app.entrypoint[0]", []string{"cannot execute", "65532:65532"}},
-		{"shebang", llb.ReportProblem{Kind: "entrypoint-interpreter", Program: "./run.sh", Interpreter: "/bin/sh"},
+		{"shebang", helper.Problem{Kind: "entrypoint-interpreter", Program: "./run.sh", Interpreter: "/bin/sh"},
 			false, "EntrypointNotFound", "app.entrypoint[0]", []string{"#! line names /bin/sh", "[python, ./run.sh]"}},
-		{"minor", llb.ReportProblem{Kind: "python-minor", Builder: "3.14.0", Runtime: "3.13.5"},
-			false, "PythonVersionMismatch", "", []string{"Python 3.14.0 in the builder", "runs Python 3.13.5", pair.Runtime}},
-		{"library with hint", llb.ReportProblem{Kind: "library", Object: "/opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.so", Missing: []string{"libpq.so.5"}},
+		{"minor", helper.Problem{Kind: "python-minor", Builder: "3.14.0", Runtime: "3.13.5"},
+			false, "PythonVersionMismatch", "", []string{"Python 3.14.0 in the builder", "runs Python 3.13.5", "gcr.io/distroless/python3-debian13:nonroot"}},
+		{"library with hint", helper.Problem{Kind: "library", Object: "/opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.so", Missing: []string{"libpq.so.5"}},
 			false, "MissingLibrary", "app.runtimePackages", []string{"_psycopg.so needs libpq.so.5", "app.runtimePackages: [libpq5]"}},
-		{"library without hint", llb.ReportProblem{Kind: "library", Object: "x.so", Missing: []string{"libfoo.so.1"}},
+		{"library without hint", helper.Problem{Kind: "library", Object: "x.so", Missing: []string{"libfoo.so.1"}},
 			false, "MissingLibrary", "app.runtimePackages", []string{"x.so needs libfoo.so.1", "the Debian package that ships it"}},
-		{"import", llb.ReportProblem{Kind: "import", Module: "lxml", Distribution: "lxml", Error: "ImportError: libxslt.so.1: cannot open"},
+		{"import", helper.Problem{Kind: "import", Module: "lxml", Distribution: "lxml", Error: "ImportError: libxslt.so.1: cannot open"},
 			false, "ImportFailure", "app.entrypoint", []string{"module lxml (distribution lxml)", "libxslt.so.1"}},
-		{"fallback", llb.ReportProblem{Kind: "fallback", Module: "yaml._yaml", Package: "yaml", Error: "libyaml-0.so.2: cannot open"},
+		{"fallback", helper.Problem{Kind: "fallback", Module: "yaml._yaml", Package: "yaml", Error: "libyaml-0.so.2: cannot open"},
 			true, "SilentFallback", "app.runtimePackages", []string{"yaml._yaml does not load", "yaml silently falls back"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &llb.Report{}
+			r := &helper.Report{}
 			if tt.warning {
-				r.Warnings = []llb.ReportProblem{tt.problem}
+				r.Warnings = []helper.Problem{tt.problem}
 			} else {
-				r.Errors = []llb.ReportProblem{tt.problem}
+				r.Errors = []helper.Problem{tt.problem}
 			}
 			for _, verify := range []string{spec.VerifyError, spec.VerifyWarn} {
 				s.Policy.Verify = verify
-				got := Verified(s, pair, r, map[string]string{"libpq.so.5": "libpq5"})
+				got := Verified(s, "docker.io/library/python:3.13-slim-trixie", "gcr.io/distroless/python3-debian13:nonroot", r, map[string]string{"libpq.so.5": "libpq5"})
 				if len(got) != 1 {
 					t.Fatalf("%d findings, want 1: %+v", len(got), got)
 				}

@@ -48,7 +48,7 @@ var PythonVersions = []string{"3.13", "3.11"}
 type Spec struct {
 	APIVersion string `json:"apiVersion" yaml:"apiVersion" doc:"Spec format version; must be distill/v1."`
 	Name       string `json:"name" yaml:"name" doc:"Image name: lowercase, [a-z0-9][a-z0-9._-]*."`
-	Language   string `json:"language" yaml:"language" doc:"Application language; python in v1."`
+	Language   string `json:"language" yaml:"language" doc:"Application language: python, or static (a prebuilt binary from the context)."`
 	Runtime    string `json:"runtime,omitempty" yaml:"runtime" doc:"Runtime image family: distroless (default) or chainguard."`
 	Python     Python `json:"python,omitempty" yaml:"python"`
 	Build      Build  `json:"build,omitempty" yaml:"build"`

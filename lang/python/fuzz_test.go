@@ -1,4 +1,4 @@
-package llb
+package python
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -77,7 +78,7 @@ func fuzzGenerate(t *testing.T, s *spec.Spec, data []byte, req string) ([]byte, 
 			Config: dockerspec.DockerOCIImageConfig{ImageConfig: ocispecs.ImageConfig{Env: []string{"PATH=/usr/bin:/bin"}, User: "65532"}},
 		}},
 	}
-	res, err := Build(s, pair, bases, Options{
+	res, err := describe(s, pair, bases, Options{
 		Context:         llb.Local("context"),
 		Platform:        amd64,
 		Deps:            Dependencies{RequirementsPath: req},
@@ -110,8 +111,8 @@ func fuzzGenerate(t *testing.T, s *spec.Spec, data []byte, req string) ([]byte, 
 		t.Fatalf("image config: %v", err)
 	}
 	c := res.Config.Config
-	if !slices.Equal(c.Entrypoint, s.App.Entrypoint) || c.User != RuntimeUser {
-		t.Fatalf("config entrypoint %q user %q, want %q as %s", c.Entrypoint, c.User, s.App.Entrypoint, RuntimeUser)
+	if !slices.Equal(c.Entrypoint, s.App.Entrypoint) || c.User != assemble.RuntimeUser {
+		t.Fatalf("config entrypoint %q user %q, want %q as %s", c.Entrypoint, c.User, s.App.Entrypoint, assemble.RuntimeUser)
 	}
 	for _, l := range s.App.Labels {
 		if got, ok := c.Labels[l.Key]; !ok || (got != l.Value && !distillLabel(l.Key)) {
@@ -128,14 +129,11 @@ func fuzzGenerate(t *testing.T, s *spec.Spec, data []byte, req string) ([]byte, 
 
 func distillLabel(k string) bool {
 	switch k {
-	case LabelBaseName, LabelBaseDigest, LabelBuilderName, LabelBuilderDigest, LabelPython:
+	case assemble.LabelBaseName, assemble.LabelBaseDigest, assemble.LabelBuilderName, assemble.LabelBuilderDigest, assemble.LabelInterpreter:
 		return true
 	}
 	return false
 }
-
-// scripts are the only program texts distill passes to an interpreter's -c.
-var scripts = []string{aptScript, prepareScript, finalizeScript, sbomScript}
 
 var shells = []string{"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox", "env"}
 
@@ -168,12 +166,10 @@ func checkExec(t *testing.T, s *spec.Spec, e *pb.ExecOp) {
 	if slices.Contains(shells, path.Base(args[0])) {
 		t.Fatalf("distill runs a shell: %q", args)
 	}
-	for i, a := range args {
-		if a == "-c" {
-			if i+1 >= len(args) || !slices.Contains(scripts, args[i+1]) {
-				t.Fatalf("exec %q runs a program text that is not one of distill's fixed scripts", truncateArgs(args))
-			}
-		}
+	// no step of distill's passes a program text to an interpreter: its
+	// steps are the helper, pip or the venv's creation
+	if slices.Contains(args, "-c") {
+		t.Fatalf("exec %q passes a program text to an interpreter", truncateArgs(args))
 	}
 	for _, env := range e.Meta.Env {
 		if strings.ContainsRune(env, 0) {
@@ -181,7 +177,7 @@ func checkExec(t *testing.T, s *spec.Spec, e *pb.ExecOp) {
 		}
 	}
 	switch {
-	case len(args) >= 3 && args[2] == aptScript:
+	case isHelper(e, "apt"):
 		if !slices.Equal(args[3:], s.Build.AptPackages) {
 			t.Fatalf("apt packages %q, want %q one per argument", args[3:], s.Build.AptPackages)
 		}

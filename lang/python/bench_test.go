@@ -1,4 +1,4 @@
-package llb
+package python
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func BenchmarkSpecToLLB(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				out, err := Build(s, pair, bases, opt)
+				out, err := describe(s, pair, bases, opt)
 				if err != nil {
 					b.Fatal(err)
 				}

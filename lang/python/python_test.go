@@ -1,4 +1,4 @@
-package llb
+package python
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -67,7 +68,7 @@ func build(t *testing.T, s *spec.Spec, requirements string) (*Result, *decoded) 
 			}},
 		}},
 	}
-	res, err := Build(s, pair, bases, Options{
+	res, err := describe(s, pair, bases, Options{
 		Context: llb.Local("context"), Platform: amd64, Deps: Dependencies{RequirementsPath: requirements, Field: field(s)}, CacheNamespace: "ns/",
 	})
 	if err != nil {
@@ -111,9 +112,10 @@ func (d *decoded) sorted() []digest.Digest {
 	return ks
 }
 
-func isScript(e *pb.ExecOp, script string) bool {
+// isHelper reports whether e runs distill's helper command cmd.
+func isHelper(e *pb.ExecOp, cmd string) bool {
 	a := e.Meta.Args
-	return len(a) >= 3 && a[1] == "-c" && a[2] == script
+	return len(a) >= 3 && a[0] == assemble.HelperMount+"/distill" && a[1] == "helper" && a[2] == cmd
 }
 
 func isPip(e *pb.ExecOp) bool {
@@ -151,14 +153,14 @@ func TestBuildUsersAndNetwork(t *testing.T) {
 			}
 			for _, e := range execs {
 				root := e.Meta.User == "0:0"
-				if root != (isScript(e, aptScript) || isScript(e, prepareScript) || isScript(e, runtimePackagesScript)) {
+				if root != (isHelper(e, "apt") || isHelper(e, "prepare") || isHelper(e, "runtime-packages")) {
 					t.Errorf("exec %q runs as %q: only apt, runtime packages and directory setup may run as root", e.Meta.Args[:min(3, len(e.Meta.Args))], e.Meta.User)
 				}
 				if !root && e.Meta.User != "10001:10001" {
 					t.Errorf("exec %q runs as %q, want the build user 10001:10001", e.Meta.Args, e.Meta.User)
 				}
 				online := e.Network != pb.NetMode_NONE
-				if online != (isPip(e) || isScript(e, aptScript) || isScript(e, runtimePackagesScript) || isScript(e, projectScript)) {
+				if online != (isPip(e) || isHelper(e, "apt") || isHelper(e, "runtime-packages") || isHelper(e, "python-project")) {
 					t.Errorf("exec %q network %v: only dependency steps may have network", e.Meta.Args[:min(3, len(e.Meta.Args))], e.Network)
 				}
 				if a := e.Meta.Args; (a[0] == "sh" || a[0] == "/bin/sh" || a[0] == "bash") && slices.Contains(a, "-c") {
@@ -231,7 +233,7 @@ func TestHostileValuesStayArgv(t *testing.T) {
 		t.Errorf("found %d of %d build commands as exact argv", found, len(s.Build.Commands))
 	}
 	for _, e := range d.execs() {
-		if isScript(e, aptScript) && !slices.Equal(e.Meta.Args[3:], s.Build.AptPackages) {
+		if isHelper(e, "apt") && !slices.Equal(e.Meta.Args[3:], s.Build.AptPackages) {
 			t.Errorf("apt packages %q, want %q as argv", e.Meta.Args[3:], s.Build.AptPackages)
 		}
 	}
@@ -299,8 +301,8 @@ func TestRuntimeStage(t *testing.T) {
 		t.Errorf("ports %v", c.ExposedPorts)
 	}
 	for k, want := range map[string]string{
-		LabelBaseName: "gcr.io/distroless/python3-debian13:nonroot", LabelBaseDigest: runtimeDigest.String(),
-		LabelBuilderDigest: builderDigest.String(), "org.opencontainers.image.source": "https://example.com/repo",
+		assemble.LabelBaseName: "gcr.io/distroless/python3-debian13:nonroot", assemble.LabelBaseDigest: runtimeDigest.String(),
+		assemble.LabelBuilderDigest: builderDigest.String(), "org.opencontainers.image.source": "https://example.com/repo",
 	} {
 		if got := c.Labels[k]; got != want {
 			t.Errorf("label %s = %q, want %q", k, got, want)
@@ -370,18 +372,14 @@ func TestSelectPair(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Builder != tc.builder || p.Runtime != tc.runtime || p.RuntimePython != tc.py {
+			if p.Builder != tc.builder || p.Runtime != tc.runtime || p.Interpreter != tc.py {
 				t.Errorf("got %+v", p)
 			}
-			var rules []string
-			for _, w := range p.Warnings {
-				rules = append(rules, w.Rule)
-				if w.Rule == "EndOfLifeBase" && !strings.Contains(w.Message, "python3-debian13") {
-					t.Errorf("EOL warning does not name the replacement: %s", w.Message)
-				}
+			if eol := p.EndOfLife != ""; eol != (tc.warnRule == "EndOfLifeBase") {
+				t.Errorf("end of life %q, want it: %v", p.EndOfLife, tc.warnRule != "")
 			}
-			if (tc.warnRule == "") != (len(rules) == 0) || (tc.warnRule != "" && rules[0] != tc.warnRule) {
-				t.Errorf("warnings %q, want %q", rules, tc.warnRule)
+			if p.EndOfLife != "" && (!strings.Contains(p.Replacement, "python3-debian13") || p.EndOfLifeField != "python.version") {
+				t.Errorf("end of life does not name the replacement and field: %+v", p)
 			}
 		})
 	}
@@ -391,7 +389,7 @@ func TestSourceDateEpochStampsRuntimeLayers(t *testing.T) {
 	epoch := time.Unix(1700000000, 0)
 	s := baseSpec()
 	pair, _ := SelectPair(s)
-	res, err := Build(s, pair, Bases{Builder: Image{Ref: pair.Builder}, Runtime: Image{Ref: pair.Runtime}},
+	res, err := describe(s, pair, Bases{Builder: Image{Ref: pair.Builder}, Runtime: Image{Ref: pair.Runtime}},
 		Options{Context: llb.Local("context"), Platform: amd64, SourceDateEpoch: &epoch})
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +425,7 @@ func TestVenvFinalizedBeforeApp(t *testing.T) {
 		_, d := build(t, s, "requirements.txt")
 		var venvStep digest.Digest
 		for _, dg := range d.sorted() {
-			if e := d.ops[dg].GetExec(); e != nil && isScript(e, finalizeScript) && slices.Equal(e.Meta.Args[3:], []string{VenvDir, "venv"}) {
+			if e := d.ops[dg].GetExec(); e != nil && isHelper(e, "python-finalize") && slices.Equal(e.Meta.Args[3:], []string{VenvDir, "venv"}) {
 				venvStep = dg
 			}
 		}

@@ -1,32 +1,26 @@
-package frontend
+package python
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/pydeps"
 	"github.com/distill-build/distill/spec"
-	bkllb "github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/frontend/dockerui"
-	"github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/solver/errdefs"
-	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Dependencies is the dependency source of a build, decided once from the
-// spec and the context (it does not depend on the platform) and planned
-// per platform by Plan. The frontend reads the context through the
-// gateway, the CLI from the local directory; both give the same answer
-// because both run this code.
-type Dependencies struct {
+// Source is the dependency source of a build, decided once from the spec
+// and the context (it does not depend on the platform) and planned per
+// platform by Plan. The frontend reads the context through the gateway,
+// the CLI from the local directory; both give the same answer because both
+// run this code.
+type Source struct {
 	Source pydeps.Source
 	// Field is the spec field that named the source, "" when detected.
 	Field string
@@ -52,8 +46,8 @@ func dependencyCandidates(s *spec.Spec) []string {
 // DetectDependencies decides the dependency source: the file the spec
 // names (python.dependencies or python.requirements), which must exist, or
 // the one pydeps.Detect finds.
-func DetectDependencies(fs pydeps.FileReader, s *spec.Spec) (*Dependencies, error) {
-	d := &Dependencies{}
+func DetectDependencies(fs pydeps.FileReader, s *spec.Spec) (*Source, error) {
+	d := &Source{}
 	for _, n := range []string{"poetry.lock", "pylock.toml", "pyproject.toml", spec.DefaultRequirements, "uv.lock"} {
 		data, ok, err := fs.Read(n)
 		if err != nil {
@@ -126,7 +120,7 @@ func DetectDependencies(fs pydeps.FileReader, s *spec.Spec) (*Dependencies, erro
 }
 
 // Describe is the source as users see it (validate, outline, progress).
-func (d *Dependencies) Describe() string {
+func (d *Source) Describe() string {
 	if d == nil || d.Source.Kind == pydeps.KindNone {
 		return "none (no requirements.txt, pyproject.toml or lock file)"
 	}
@@ -142,26 +136,26 @@ func (d *Dependencies) Describe() string {
 // for that platform's markers. pythonMinor is the runtime's Python minor
 // (read from the image, or the pair's); builder is the builder image,
 // whose PYTHON_VERSION (official images) gives the full version.
-func (d *Dependencies) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor string, builder dockerspec.DockerOCIImage) (llb.Dependencies, *pydeps.Plan, error) {
+func (d *Source) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor string, builder dockerspec.DockerOCIImage) (Dependencies, *pydeps.Plan, error) {
 	switch d.Source.Kind {
 	case pydeps.KindNone:
-		return llb.Dependencies{}, nil, nil
+		return Dependencies{}, nil, nil
 	case pydeps.KindRequirements:
-		return llb.Dependencies{RequirementsPath: d.Source.Path, Field: d.Field, Describe: "-r " + d.Source.Path}, nil, nil
+		return Dependencies{RequirementsPath: d.Source.Path, Field: d.Field, Describe: "-r " + d.Source.Path}, nil, nil
 	}
 	full := pythonMinor
 	if v := envGet(builder.Config.Env, "PYTHON_VERSION"); v != "" && (full == "" || strings.HasPrefix(v, full+".")) {
 		full = v
 	}
 	if full == "" {
-		return llb.Dependencies{}, nil, s.ErrorAt("python.version", "cannot tell which Python the runtime carries, which %s needs to choose packages; set python.version", d.Source.Path)
+		return Dependencies{}, nil, s.ErrorAt("python.version", "cannot tell which Python the runtime carries, which %s needs to choose packages; set python.version", d.Source.Path)
 	}
 	plan, err := pydeps.Resolve(pydeps.Inputs{Source: d.Source, Data: d.Data, Pyproject: d.Pyproject}, pydeps.EnvFor(full, p.Architecture),
-		pydeps.Options{Extras: s.Python.Extras, Groups: s.Python.Groups, ContextMount: llb.ContextMount})
+		pydeps.Options{Extras: s.Python.Extras, Groups: s.Python.Groups, ContextMount: assemble.ContextMount})
 	if err != nil {
-		return llb.Dependencies{}, nil, err
+		return Dependencies{}, nil, err
 	}
-	out := llb.Dependencies{
+	out := Dependencies{
 		Generated:  plan.Requirements,
 		PipArgs:    plan.PipArgs,
 		LocalPaths: plan.LocalPaths,
@@ -181,10 +175,10 @@ func (d *Dependencies) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor strin
 			name = py.Name
 		}
 		if name != "" && d.Source.Pyproject != "" {
-			out.Projects = append(out.Projects, llb.Project{Name: name, Dir: dir})
+			out.Projects = append(out.Projects, Project{Name: name, Dir: dir})
 		}
 		for _, m := range plan.Members {
-			out.Projects = append(out.Projects, llb.Project{Name: m.Name, Dir: m.Path})
+			out.Projects = append(out.Projects, Project{Name: m.Name, Dir: m.Path})
 		}
 	}
 	return out, plan, nil
@@ -192,7 +186,7 @@ func (d *Dependencies) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor strin
 
 // dependencyError shows an error in a dependency file (pyproject.toml, a
 // lock) with that file's excerpt, as buildx does for the spec.
-func dependencyError(err error, d *Dependencies) (filename string, data []byte, line, col int, ok bool) {
+func dependencyError(err error, d *Source) (filename string, data []byte, line, col int, ok bool) {
 	var pe *pydeps.Error
 	var pes pydeps.Errors
 	switch {
@@ -225,49 +219,8 @@ func envGet(env []string, k string) string {
 	return ""
 }
 
-// readDependencies reads the context's dependency files through the
-// gateway: one transfer of just those files (with .dockerignore applied,
-// as for the build), then DetectDependencies.
-func readDependencies(ctx context.Context, c client.Client, bc *dockerui.Client, s *spec.Spec) (*Dependencies, error) {
-	names := dependencyCandidates(s)
-	st, err := bc.MainContext(ctx, bkllb.FollowPaths(names), dockerui.WithInternalName("load dependency files"))
-	if err != nil {
-		return nil, err
-	}
-	ref, err := solveRef(ctx, c, *st, nil)
-	if err != nil {
-		return nil, err
-	}
-	return DetectDependencies(pydeps.FileReaderFunc(func(name string) ([]byte, bool, error) {
-		name = path.Clean(name)
-		if !slices.Contains(names, name) {
-			return nil, false, errors.New("internal error: " + name + " was not transferred")
-		}
-		stat, err := ref.StatFile(ctx, client.StatRequest{Path: name})
-		if err != nil {
-			return nil, false, nil
-		}
-		if stat.IsDir() {
-			return nil, false, fmt.Errorf("%s is a directory; name a dependency file", name)
-		}
-		// one byte over the limit is enough for pydeps to refuse it
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name, Range: &client.FileRange{Length: pydeps.MaxFileSize + 1}})
-		return dt, err == nil, err
-	}), s)
-}
-
-// depError shows an error of a dependency file with that file's excerpt
-// and line, and any other error the way specError does.
-func depError(err error, d *Dependencies, src *dockerui.Source) error {
-	if name, data, line, col, ok := dependencyError(err, d); ok {
-		info := &pb.SourceInfo{Filename: name, Data: data, Language: "toml"}
-		return errdefs.WithSource(err, &errdefs.Source{Info: info, Ranges: []*pb.Range{lineRange(line, col)}})
-	}
-	return specError(err, src)
-}
-
 // LintDependencies is what the check rules see of the dependencies.
-func LintDependencies(d *Dependencies) lint.Dependencies {
+func LintDependencies(d *Source) lint.Dependencies {
 	out := lint.Dependencies{Present: d.Present, Field: d.Field}
 	out.Kind, out.Path = d.Source.Kind.String(), d.Source.Path
 	if d.Source.Kind == pydeps.KindRequirements {

@@ -1,4 +1,4 @@
-package frontend
+package python
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ func mapFS(files map[string]string) pydeps.FileReader {
 	})
 }
 
-func parseSpec(t *testing.T, python string) *spec.Spec {
+func pythonSpec(t *testing.T, python string) *spec.Spec {
 	t.Helper()
 	src := "apiVersion: distill/v1\nname: a\nlanguage: python\n" + python + "app:\n  entrypoint: [python, app.py]\n"
 	s, err := spec.Parse("distill.yaml", []byte(src))
@@ -53,7 +53,7 @@ func TestDetectDependencies(t *testing.T) {
 		{"two locks", "", map[string]string{"uv.lock": uvLock, "poetry.lock": "x"}, "", "", "distill.yaml: the context has uv.lock and poetry.lock; choose one with python.dependencies"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := parseSpec(t, tc.python)
+			s := pythonSpec(t, tc.python)
 			d, err := DetectDependencies(mapFS(tc.files), s)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -80,7 +80,7 @@ func TestPlanDependencies(t *testing.T) {
 	builder.Config.Env = []string{"PYTHON_VERSION=3.13.5"}
 	files := map[string]string{"uv.lock": uvLock, "pyproject.toml": pyproject}
 
-	s := parseSpec(t, "")
+	s := pythonSpec(t, "")
 	d, err := DetectDependencies(mapFS(files), s)
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +99,12 @@ func TestPlanDependencies(t *testing.T) {
 		t.Errorf("projects %+v: the editable root is the project, installed from the context root", got.Projects)
 	}
 	// python.project: copy leaves it out
-	s = parseSpec(t, "python:\n  project: copy\n")
+	s = pythonSpec(t, "python:\n  project: copy\n")
 	if got, _, err := d.Plan(s, amd64, "3.13", builder); err != nil || len(got.Projects) != 0 {
 		t.Errorf("project: copy: %+v, %v", got.Projects, err)
 	}
 	// requirements pass through, named for progress like pip's own -r
-	s = parseSpec(t, "")
+	s = pythonSpec(t, "")
 	d, _ = DetectDependencies(mapFS(map[string]string{"requirements.txt": "flask\n"}), s)
 	if got, plan, err := d.Plan(s, amd64, "3.13", builder); err != nil || got.RequirementsPath != "requirements.txt" || got.Describe != "-r requirements.txt" || got.Generated != nil || plan != nil {
 		t.Errorf("requirements: %+v %v", got, err)

@@ -1,4 +1,4 @@
-package llb
+package python
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -31,7 +32,7 @@ func buildDeps(t *testing.T, s *spec.Spec, deps Dependencies) (*Result, *decoded
 			Config: dockerspec.DockerOCIImageConfig{ImageConfig: ocispecs.ImageConfig{Env: []string{"PATH=/usr/bin:/bin"}, User: "65532"}},
 		}},
 	}
-	res, err := Build(s, pair, bases, Options{Context: llb.Local("context"), Platform: amd64, Deps: deps, CacheNamespace: "ns/"})
+	res, err := describe(s, pair, bases, Options{Context: llb.Local("context"), Platform: amd64, Deps: deps, CacheNamespace: "ns/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestLockedDependencies(t *testing.T) {
 		if e.Network == pb.NetMode_NONE || e.Meta.User != "10001:10001" {
 			t.Errorf("pip %q: network %v user %s", e.Meta.Args, e.Network, e.Meta.User)
 		}
-		ctx := mountAt(e, ContextMount)
+		ctx := mountAt(e, assemble.ContextMount)
 		if ctx == nil || !ctx.Readonly {
 			t.Fatalf("pip %q: no read-only context mount of the path dependencies", e.Meta.Args)
 		}
@@ -155,9 +156,9 @@ func TestProjectInstall(t *testing.T) {
 	var proj, fin *pb.ExecOp
 	for _, e := range d.execs() {
 		switch {
-		case isScript(e, projectScript):
+		case isHelper(e, "python-project"):
 			proj = e
-		case isScript(e, finalizeScript) && slices.Contains(e.Meta.Args, "project=hello-flask"):
+		case isHelper(e, "python-finalize") && slices.Contains(e.Meta.Args, "project=hello-flask"):
 			fin = e
 		}
 	}
@@ -193,27 +194,27 @@ func TestRuntimePackages(t *testing.T) {
 	res, d, ver := buildDeps(t, s, Dependencies{})
 	var pkgs *pb.ExecOp
 	for _, e := range d.execs() {
-		if isScript(e, runtimePackagesScript) {
+		if isHelper(e, "runtime-packages") {
 			pkgs = e
 		}
 	}
 	if pkgs == nil {
 		t.Fatal("no runtime packages step")
 	}
-	if got := pkgs.Meta.Args[3:]; !slices.Equal(got, []string{runtimeMount, packagesOut, aptRuntimeDir, "libpq5", "libyaml-0-2"}) {
+	if got := pkgs.Meta.Args[3:]; !slices.Equal(got, []string{"/run/distill/runtime", "/run/distill/out", "/var/cache/distill-runtime-apt", "libpq5", "libyaml-0-2"}) {
 		t.Errorf("argv %q: the packages must be argv, after the fixed arguments", got)
 	}
 	if pkgs.Meta.User != "0:0" || pkgs.Network == pb.NetMode_NONE {
 		t.Errorf("runs as %s with network %v, want root with network (apt)", pkgs.Meta.User, pkgs.Network)
 	}
-	rt := mountAt(pkgs, runtimeMount)
+	rt := mountAt(pkgs, "/run/distill/runtime")
 	if rt == nil || !rt.Readonly {
 		t.Fatal("runtime image not mounted read-only")
 	}
 	if src := d.inputOp(d.opOf(pkgs), rt.Input).GetSource(); src == nil || !strings.Contains(src.Identifier, "distroless/python3-debian13:nonroot@"+runtimeDigest.String()) {
 		t.Errorf("mounted %v, want the pinned runtime image", src)
 	}
-	if c := mountAt(pkgs, aptRuntimeDir); c == nil || c.CacheOpt.ID != "ns/distill/runtime-apt/gcr.io/distroless/python3-debian13:nonroot" || c.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+	if c := mountAt(pkgs, "/var/cache/distill-runtime-apt"); c == nil || c.CacheOpt.ID != "ns/distill/runtime-apt/gcr.io/distroless/python3-debian13:nonroot" || c.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
 		t.Errorf("apt cache mount %+v", c)
 	}
 	// a fresh builder: no app, no context reaches the step
@@ -235,7 +236,7 @@ func TestRuntimePackages(t *testing.T) {
 	// the verification sees the packages
 	found := false
 	for _, op := range ver.ops {
-		if e := op.GetExec(); e != nil && isScript(e, runtimePackagesScript) {
+		if e := op.GetExec(); e != nil && isHelper(e, "runtime-packages") {
 			found = true
 		}
 	}
@@ -274,8 +275,8 @@ func TestVerify(t *testing.T) {
 	if e == nil {
 		t.Fatal("no verify exec")
 	}
-	if e.Meta.User != RuntimeUser || e.Network != pb.NetMode_NONE {
-		t.Errorf("verify runs as %s network %v, want %s without network", e.Meta.User, e.Network, RuntimeUser)
+	if e.Meta.User != assemble.RuntimeUser || e.Network != pb.NetMode_NONE {
+		t.Errorf("verify runs as %s network %v, want %s without network", e.Meta.User, e.Network, assemble.RuntimeUser)
 	}
 	if got := e.Meta.Args[len(e.Meta.Args)-3:]; !slices.Equal(got, []string{"./bin/server", "--port", "8080"}) {
 		t.Errorf("entrypoint passed as %q, want the app-relative program and its arguments", got)
@@ -284,7 +285,7 @@ func TestVerify(t *testing.T) {
 	if root == nil || len(root.Inputs) != len(img.mergeInputs(t))-1 {
 		t.Errorf("verify root %v: want the image's layers without the app", root)
 	}
-	app := mountAt(e, verifyAppMount)
+	app := mountAt(e, assemble.VerifyAppMount)
 	cp := ver.inputOp(ver.opOf(e), app.Input).GetFile().Actions[0].GetCopy()
 	if !app.Readonly || !slices.Contains(cp.IncludePatterns, "**/*.so") || !slices.Contains(cp.IncludePatterns, "bin/server") {
 		t.Errorf("app mount %v includes %q, want the ELF objects and the entrypoint only", app.Readonly, cp.IncludePatterns)
@@ -295,10 +296,7 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func isVerify(e *pb.ExecOp) bool {
-	a := e.Meta.Args
-	return len(a) > 3 && a[0] == VenvDir+"/bin/python" && a[3] == verifyScript
-}
+func isVerify(e *pb.ExecOp) bool { return isHelper(e, "python-verify") }
 
 func TestHealthcheck(t *testing.T) {
 	for _, tc := range []struct {
