@@ -132,8 +132,3 @@ func RemoveTree(p string) {
 	}
 	os.RemoveAll(p)
 }
-
-// chmodUnix sets st_mode bits (0o7777) on p.
-func chmodUnix(p string, mode uint32) error {
-	return syscall.Chmod(p, mode)
-}
