@@ -11,12 +11,15 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/containerd/platforms"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -37,58 +40,62 @@ const DefaultFilename = "distill.yaml"
 // runtime image, for debugging a failing dependency install.
 const TargetBuilder = "builder"
 
-// Build is the gateway build function (client.BuildFunc).
+// Options are what the caller of the build function decides.
+type Options struct {
+	// Helper is distill's static executable for the helper steps. Nil: the
+	// frontend's own image (a `# syntax=` build), found through the
+	// gateway; the CLI passes its own executable, sent through the session.
+	Helper *assemble.Helper
+}
+
+// Build is the gateway build function (client.BuildFunc) of the frontend
+// image.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	return New(Options{})(ctx, c)
+}
+
+// New returns the build function with the caller's options.
+func New(o Options) client.BuildFunc {
+	return func(ctx context.Context, c client.Client) (*client.Result, error) {
+		return build(ctx, c, o)
+	}
+}
+
+func build(ctx context.Context, c client.Client, o Options) (*client.Result, error) {
 	bc, err := dockerui.NewClient(withDefaultFilename{c})
 	if err != nil {
 		return nil, err
 	}
-	src, err := bc.ReadEntrypoint(ctx, "yaml")
+	r := &gatewayReader{c: c, bc: bc}
+	in, err := inputs.Load(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, r.sourceError(err)
 	}
-	s, err := spec.Parse(src.Filename, src.Data)
-	if err != nil {
-		return nil, specError(err, src)
-	}
-
-	pair, err := llb.SelectPair(s)
-	if err != nil {
-		return nil, specError(err, src)
-	}
-	// which findings are reported, and whether they fail the build: the
-	// spec's # check= and policy keys, and the BUILDKIT_DOCKERFILE_CHECK
-	// build argument
+	src, s, pair := r.src, in.Spec, in.Pair
 	pol, err := lint.NewPolicy(s, bc.LinterConfig)
 	if err != nil {
 		return nil, specError(err, src)
 	}
-	lf, err := readLock(ctx, c, src.Filename)
-	if err != nil {
-		return nil, specError(err, src)
+	if err := in.Project.Precheck(ctx, s, pair, defaultPlatform(firstPlatform(bc.TargetPlatforms), c)); err != nil {
+		return nil, r.sourceError(err)
 	}
-	deps, err := readDependencies(ctx, c, bc, s)
-	if err != nil {
-		return nil, depError(err, deps, src)
-	}
-	// a lock that disagrees with pyproject.toml fails --call=check and the
-	// build before any image is pulled, when the pair names its Python (a
-	// floating runtime is planned once its image is read)
-	if minor := KnownPython(s, pair); minor != "" {
-		if _, _, err := deps.Plan(s, defaultPlatform(firstPlatform(bc.TargetPlatforms), c), minor, dockerspec.DockerOCIImage{}); err != nil {
-			return nil, depError(err, deps, src)
+	// A build trusts the lock: its digests are used as they are, and only
+	// --call=check asks the registry whether the tags moved since.
+	findings := func(ctx context.Context, registry bool) ([]lint.Finding, error) {
+		var now []lock.Base
+		for _, x := range []struct{ role, ref string }{{lock.RoleBuilder, pair.Builder}, {lock.RoleRuntime, pair.Runtime}} {
+			b := lock.Base{Role: x.role, Ref: x.ref}
+			if registry && in.Lock != nil && !isPinned(x.ref) {
+				if b.Digest, err = resolveDigest(ctx, c, x.ref, defaultPlatform(firstPlatform(bc.TargetPlatforms), c)); err != nil {
+					return nil, err
+				}
+			}
+			now = append(now, b)
 		}
+		return Findings(in, now), nil
 	}
-	lockSt, lockDetail, err := lockStatus(ctx, c, lf, pair, defaultPlatform(firstPlatform(bc.TargetPlatforms), c))
-	if err != nil {
-		return nil, err
-	}
-	findings := lint.Check(lint.Input{
-		Spec: s, EndOfLife: LintEndOfLife(pair), Dependencies: LintDependencies(deps),
-		LockStatus: lockSt, LockDetail: lockDetail,
-	})
 
-	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(s, src, pair, deps, pol, findings)); err != nil || ok {
+	if res, ok, err := bc.HandleSubrequest(ctx, requestHandler(in, src, pol, findings)); err != nil || ok {
 		return res, err
 	}
 
@@ -97,20 +104,23 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	default:
 		return nil, errors.Errorf("unknown target %q; allowed: (default) the runtime image, %s", bc.Target, TargetBuilder)
 	}
-	if err := report(ctx, pol, s, src, findings); err != nil {
-		return nil, err
-	}
-
-	ignore, err := bc.DockerIgnorePatterns(ctx)
+	found, err := findings(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	buildCtx, err := bc.MainContext(ctx, bkllb.ExcludePatterns(llb.ContextExcludes(ignore, s)))
-	if err != nil {
+	if err := report(ctx, pol, s, src, found); err != nil {
 		return nil, err
 	}
 
+	buildCtx, err := bc.MainContext(ctx, bkllb.ExcludePatterns(in.ContextExcludes()))
+	if err != nil {
+		return nil, err
+	}
 	epoch, err := sourceDateEpoch(bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+	helper, err := helperOf(c, o)
 	if err != nil {
 		return nil, err
 	}
@@ -118,40 +128,29 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	var targets sbomTargets
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		p := defaultPlatform(platform, c)
-		bases, err := resolveBases(ctx, c, bc, pair, lf, p)
+		bases, err := resolveBases(ctx, c, bc, pair, in.Lock, p)
 		if err != nil {
 			return nil, err
 		}
 		for _, x := range []struct {
 			role string
-			img  llb.Image
+			img  assemble.Image
 		}{{"builder", bases.Builder}, {"runtime", bases.Runtime}} {
 			if err := checkPlatform(x.role, x.img, p); err != nil {
 				return nil, specError(err, src)
 			}
 		}
-		minor, err := checkPythonPair(ctx, c, s, pair, bases, p)
-		if err != nil {
-			return nil, specError(err, src)
-		}
-		if minor == "" {
-			minor = KnownPython(s, pair)
-		}
-		planned, _, err := deps.Plan(s, p, minor, bases.Builder.Config)
-		if err != nil {
-			return nil, depError(err, deps, src)
-		}
-		opt := llb.Options{
+		opt := assemble.Options{
 			Context:         *buildCtx,
 			Platform:        p,
-			Deps:            planned,
+			Helper:          helper,
 			CacheNamespace:  cacheNamespace(bc.CacheIDNamespace),
 			SourceMap:       src.SourceMap,
 			SourceDateEpoch: epoch,
 		}
-		out, err := llb.Build(s, pair, bases, opt)
+		out, err := Describe(ctx, in, bases, opt, &gatewayImages{c: c, p: p})
 		if err != nil {
-			return nil, specError(err, src)
+			return nil, r.sourceError(err)
 		}
 		targets.Store(exportID(platform), out)
 		st, cfg, base := out.Image, out.Config, bases.Runtime.Config
@@ -170,7 +169,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// it better, so it wins.
 		verified := make(chan error, 1)
 		if bc.Target == "" {
-			go func() { verified <- verify(ctx, c, bc, pol, s, src, pair, bases, opt, out, marshal) }()
+			go func() { verified <- verify(ctx, c, bc, pol, in, src, bases, opt, out, marshal) }()
 		} else {
 			verified <- nil
 		}
@@ -196,13 +195,66 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	return rb.Finalize()
 }
 
-// KnownPython is the Python minor the pair or the spec names, "" for a
-// floating tag whose minor only the image tells.
-func KnownPython(s *spec.Spec, pair llb.Pair) string {
-	if pair.PythonVersion != "" {
-		return pair.PythonVersion
+// Describe plans one platform's build in the spec's language and describes
+// it as LLB: the one path from inputs to LLB that the frontend and `distill
+// llb` share. images is nil without an engine.
+func Describe(ctx context.Context, in *inputs.Inputs, bases assemble.Bases, opt assemble.Options, images assemble.ImageReader) (*assemble.Result, error) {
+	plan, err := in.Project.Plan(ctx, assemble.PlanContext{Spec: in.Spec, Pair: in.Pair, Bases: bases, Platform: opt.Platform, Images: images})
+	if err != nil {
+		return nil, err
 	}
-	return s.Python.Version
+	return assemble.Build(in.Spec, in.Pair, bases, opt, plan)
+}
+
+// Findings runs the check rules: the one list the frontend (build and
+// --call=check) and `distill validate` report. now are the pair's bases,
+// with the digests their tags serve when the registry was asked.
+func Findings(in *inputs.Inputs, now []lock.Base) []lint.Finding {
+	li := lint.Input{Spec: in.Spec, LockStatus: lint.LockMissing}
+	if p := in.Pair; p.EndOfLife != "" {
+		li.EndOfLife = append(li.EndOfLife, lint.EndOfLife{Field: spec.Field(p.EndOfLifeField), Image: p.EndOfLifeImage, Why: p.EndOfLife, Replacement: p.Replacement})
+	}
+	if in.Lock != nil {
+		li.LockStatus = lint.LockOK
+		var stale []string
+		for _, st := range lock.Compare(in.Lock, now) {
+			if st.InLock && isPinned(st.Ref) {
+				continue
+			}
+			if !st.Current() {
+				stale = append(stale, st.String())
+			}
+		}
+		if len(stale) > 0 {
+			li.LockStatus, li.LockDetail = lint.LockStale, strings.Join(stale, "; ")
+		}
+	}
+	in.Project.Lint(&li)
+	return lint.Check(li)
+}
+
+// helperOf is the helper the build runs: the caller's, or the frontend's
+// own image, which BuildKit describes to a gateway frontend it runs.
+func helperOf(c client.Client, o Options) (assemble.Helper, error) {
+	if o.Helper != nil {
+		return *o.Helper, nil
+	}
+	cf, ok := c.(interface{ CurrentFrontend() (*bkllb.State, error) })
+	if !ok {
+		return assemble.Helper{}, errors.New("the gateway client cannot describe the frontend's own image, which distill runs its helper steps from")
+	}
+	st, err := cf.CurrentFrontend()
+	if err != nil {
+		return assemble.Helper{}, errors.Wrap(err, "reading the frontend's own image")
+	}
+	if st == nil {
+		return assemble.Helper{}, errors.New("the engine does not describe the frontend's own image to it (BuildKit v0.13 or newer does), which distill runs its helper steps from")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return assemble.Helper{}, err
+	}
+	return assemble.Helper{State: *st, Path: exe}, nil
 }
 
 // solveRef solves a state on the engine and returns its single result.
@@ -264,11 +316,11 @@ func cacheNamespace(ns string) string {
 // resolveBases resolves both images of the pair for one platform. They are
 // resolved together so the labels and LLB always describe one moment; a
 // base in distill.lock is resolved by its locked digest instead of its tag.
-func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pair llb.Pair, lf *lock.File, p ocispecs.Platform) (llb.Bases, error) {
-	var out llb.Bases
+func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pair assemble.Pair, lf *lock.File, p ocispecs.Platform) (assemble.Bases, error) {
+	var out assemble.Bases
 	for _, x := range []struct {
 		role, ref string
-		dst       *llb.Image
+		dst       *assemble.Image
 	}{{lock.RoleBuilder, pair.Builder, &out.Builder}, {lock.RoleRuntime, pair.Runtime, &out.Runtime}} {
 		resolveRef := x.ref
 		if locked, ok := lf.Get(x.role, x.ref); ok && !isPinned(x.ref) {
@@ -284,7 +336,7 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, pai
 		if err != nil {
 			return out, errors.Wrapf(err, "resolving base image %s", resolveRef)
 		}
-		img := llb.Image{Ref: x.ref, Digest: dgst}
+		img := assemble.Image{Ref: x.ref, Digest: dgst}
 		if err := unmarshalConfig(dt, &img.Config); err != nil {
 			return out, errors.Wrapf(err, "reading config of %s", x.ref)
 		}
@@ -323,9 +375,24 @@ func stampHistory(img *dockerspec.DockerOCIImage, t time.Time) {
 func builderConfig(base dockerspec.DockerOCIImage, p ocispecs.Platform) dockerspec.DockerOCIImage {
 	img := base
 	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
-	img.Config.User = fmt.Sprintf("%d:%d", llb.BuildUID, llb.BuildGID)
-	img.Config.Env = append(append([]string{}, base.Config.Env...), "HOME="+llb.BuildHome, "VIRTUAL_ENV="+llb.VenvDir)
+	img.Config.User = fmt.Sprintf("%d:%d", assemble.BuildUID, assemble.BuildGID)
+	img.Config.Env = append(append([]string{}, base.Config.Env...), "HOME="+assemble.BuildHome)
 	return img
+}
+
+// checkPlatform fails when a base image's config is for another platform
+// than the one being built: the engine would otherwise put its binaries
+// into an image labelled with the target platform.
+func checkPlatform(role string, img assemble.Image, p ocispecs.Platform) error {
+	got := ocispecs.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
+	if got.OS == "" && got.Architecture == "" {
+		return nil
+	}
+	if platforms.Only(p).Match(platforms.Normalize(got)) {
+		return nil
+	}
+	return errors.Errorf("%s image %s is for %s, but the build targets %s: the image offers no %s variant; build for %s, or choose a %s image that has %s",
+		role, img.Pinned(), platforms.Format(got), platforms.Format(p), platforms.Format(p), platforms.Format(got), role, platforms.Format(p))
 }
 
 // specError attaches the spec file and the offending line to an error so

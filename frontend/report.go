@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -53,41 +52,10 @@ func findingRanges(s *spec.Spec, findings []lint.Finding) []*pb.Range {
 	return out
 }
 
-// LintEndOfLife is what the pair says of its end-of-life images, for
-// lint.Input.EndOfLife.
-//
-// It is a bridge: llb.SelectPair writes the fact as a finished message
-// ("<image> <why>; use <replacement>"), which this reads back. When the
-// pair table exports the facts themselves, fill lint.Input.EndOfLife from
-// them and remove this and llb.Pair.Warnings.
-func LintEndOfLife(p llb.Pair) []lint.EndOfLife {
-	var out []lint.EndOfLife
-	for _, w := range p.Warnings {
-		if w.Rule != lint.RuleEndOfLifeBase.Name {
-			continue
-		}
-		image, rest, _ := strings.Cut(w.Message, " ")
-		why, replacement, _ := strings.Cut(rest, "; use ")
-		out = append(out, lint.EndOfLife{Field: spec.ParsePath(w.Field), Image: image, Why: why, Replacement: replacement})
-	}
-	return out
-}
-
-// verification is the start-up verification's report in lint's terms.
-func verification(pair llb.Pair, r *llb.Report) lint.Verification {
-	v := lint.Verification{Builder: pair.Builder, Runtime: pair.Runtime, User: llb.RuntimeUser}
-	for _, p := range r.Errors {
-		v.Errors = append(v.Errors, lint.Problem(p))
-	}
-	for _, p := range r.Warnings {
-		v.Warnings = append(v.Warnings, lint.Problem(p))
-	}
-	return v
-}
-
 // requestHandler answers `--call` subrequests: check (distill's rules),
 // targets and outline.
-func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dependencies, pol lint.Policy, findings []lint.Finding) dockerui.RequestHandler {
+func requestHandler(in *inputs.Inputs, src *dockerui.Source, pol lint.Policy, check func(context.Context, bool) ([]lint.Finding, error)) dockerui.RequestHandler {
+	s, pair := in.Spec, in.Pair
 	loc := func(field spec.Path) *pb.Location {
 		ranges := fieldRanges(s, field)
 		if ranges == nil {
@@ -97,8 +65,12 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 	}
 	return dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lintreq.LintResults, error) {
+			findings, err := check(ctx, true)
+			if err != nil {
+				return nil, err
+			}
 			res := &lintreq.LintResults{Sources: []*pb.SourceInfo{{Filename: src.Filename, Data: src.Data, Language: src.Language}}}
-			findings := pol.Apply(findings)
+			findings = pol.Apply(findings)
 			for _, f := range findings {
 				// BuildKit's printer needs a location on every warning;
 				// index -1 marks one that is about no spec line (the lock)
@@ -121,13 +93,13 @@ func requestHandler(s *spec.Spec, src *dockerui.Source, pair llb.Pair, deps *Dep
 			return &targets.List{
 				Sources: [][]byte{src.Data},
 				Targets: []targets.Target{
-					{Name: s.Name, Default: true, Description: "the runtime image: app and venv on " + pair.Runtime, Base: pair.Runtime, Location: loc(spec.Field("name"))},
+					{Name: s.Name, Default: true, Description: "the runtime image: the app on " + pair.Runtime, Base: pair.Runtime, Location: loc(spec.Field("name"))},
 					{Name: TargetBuilder, Description: "the builder stage after the dependency install and build commands, for debugging", Base: pair.Builder},
 				},
 			}, nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + deps.Describe(), Sources: [][]byte{src.Data}}
+			o := &outline.Outline{Name: s.Name, Description: "distill build of " + s.Name + "; dependencies: " + in.Project.Describe(), Sources: [][]byte{src.Data}}
 			o.Args = append(o.Args, outline.Arg{Name: "SOURCE_DATE_EPOCH", Description: "Unix time used for image, history and layer file timestamps (reproducible builds)"})
 			if s.Python.IndexURLSecret != "" {
 				o.Secrets = append(o.Secrets, outline.Secret{Name: s.Python.IndexURLSecret, Required: true, Location: loc(spec.Field("python.indexUrlSecret"))})

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/inputs"
+	"github.com/distill-build/distill/lang/python"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -38,11 +40,11 @@ func reportCase(t *testing.T, src string, arg *linter.Config) (*spec.Spec, lint.
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := llb.SelectPair(s)
+	pair, err := python.SelectPair(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings := lint.Check(lint.Input{Spec: s, EndOfLife: LintEndOfLife(pair), LockStatus: lint.LockMissing})
+	findings := Findings(&inputs.Inputs{Spec: s, Pair: pair, Project: noProject{}}, nil)
 	var warned []string
 	src0 := &dockerui.Source{
 		SourceMap: bkllb.NewSourceMap(nil, "distill.yaml", "distill", []byte(src)),
@@ -110,8 +112,9 @@ func TestReportStrictListsEveryFinding(t *testing.T) {
 // Error lists every finding, as the build's error does.
 func TestLintSubrequest(t *testing.T) {
 	s, pol, findings, src, _ := reportCase(t, "# check=skip=MissingLock;error=true\n"+reportSpec[strings.Index(reportSpec, "\n")+1:], nil)
-	pair, _ := llb.SelectPair(s)
-	res, err := requestHandler(s, src, pair, &Dependencies{}, pol, findings).Lint(context.Background())
+	pair, _ := python.SelectPair(s)
+	check := func(context.Context, bool) ([]lint.Finding, error) { return findings, nil }
+	res, err := requestHandler(&inputs.Inputs{Spec: s, Pair: pair}, src, pol, check).Lint(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,47 +134,30 @@ func TestLintSubrequest(t *testing.T) {
 	}
 }
 
-// The bridge from the pair's warning gives lint what it needs to write
-// today's message, word for word.
-func TestLintEndOfLife(t *testing.T) {
+// The pair table's end-of-life facts give lint what it needs to write the
+// message, word for word.
+func TestEndOfLifeFinding(t *testing.T) {
 	s, err := spec.Parse("distill.yaml", []byte("apiVersion: distill/v1\nname: a\nlanguage: python\npython: {version: \"3.11\"}\napp: {entrypoint: [python]}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := llb.SelectPair(s)
-	if err != nil || len(pair.Warnings) != 1 {
-		t.Fatalf("pair %+v, %v", pair, err)
+	pair, err := python.SelectPair(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	eol := LintEndOfLife(pair)
-	want := []lint.EndOfLife{{
-		Field:       spec.Field("python.version"),
-		Image:       "gcr.io/distroless/python3-debian12",
-		Why:         "reached end of life in April 2026 and no longer gets security updates",
-		Replacement: `python.version: "3.13" (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)`,
-	}}
-	if !reflect.DeepEqual(eol, want) {
-		t.Errorf("got %+v\nwant %+v", eol, want)
+	var eol []lint.Finding
+	for _, f := range Findings(&inputs.Inputs{Spec: s, Pair: pair, Project: noProject{}}, nil) {
+		if f.Rule.Name == "EndOfLifeBase" {
+			eol = append(eol, f)
+		}
 	}
-	fs := lint.Check(lint.Input{Spec: s, EndOfLife: eol})
-	if len(fs) != 1 || fs[0].Message != pair.Warnings[0].Message || fs[0].Rule.URL != pair.Warnings[0].URL {
-		t.Errorf("findings %+v, want the pair's warning %+v", fs, pair.Warnings[0])
-	}
-	if got := LintEndOfLife(llb.Pair{}); got != nil {
-		t.Errorf("no warnings: %+v", got)
+	want := `gcr.io/distroless/python3-debian12 reached end of life in April 2026 and no longer gets security updates; use python.version: "3.13" (gcr.io/distroless/python3-debian13:nonroot with python:3.13-slim-trixie)`
+	if len(eol) != 1 || eol[0].Message != want || eol[0].Field != spec.Field("python.version") || eol[0].Rule.URL != lint.DocsURL+"#endoflifebase" {
+		t.Errorf("findings %+v, want one EndOfLifeBase at python.version:\n%s", eol, want)
 	}
 }
 
-func TestVerification(t *testing.T) {
-	pair := llb.Pair{Builder: "b", Runtime: "r"}
-	r := &llb.Report{
-		Errors:   []llb.ReportProblem{{Kind: "library", Object: "x.so", Missing: []string{"libpq.so.5"}}},
-		Warnings: []llb.ReportProblem{{Kind: "fallback", Module: "yaml._yaml", Package: "yaml", Error: "e"}},
-	}
-	want := lint.Verification{Builder: "b", Runtime: "r", User: llb.RuntimeUser,
-		Errors:   []lint.Problem{{Kind: "library", Object: "x.so", Missing: []string{"libpq.so.5"}}},
-		Warnings: []lint.Problem{{Kind: "fallback", Module: "yaml._yaml", Package: "yaml", Error: "e"}},
-	}
-	if got := verification(pair, r); !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
-	}
-}
+// noProject is a language project that adds nothing to the check rules.
+type noProject struct{ assemble.Project }
+
+func (noProject) Lint(*lint.Input) {}

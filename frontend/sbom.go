@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/assemble"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/attestations/sbom"
@@ -23,7 +23,7 @@ import (
 
 // sbomTargets remembers, per exported platform id, the build an SBOM
 // describes.
-type sbomTargets = bkmaps.SyncMap[string, *llb.Result]
+type sbomTargets = bkmaps.SyncMap[string, *assemble.Result]
 
 // exportID is the id dockerui gives a platform's result.
 func exportID(p *ocispecs.Platform) string {
@@ -100,7 +100,7 @@ func attachSBOMs(ctx context.Context, c client.Client, bc *dockerui.Client, rb *
 		rb.AddAttestation(id, client.Attestation{
 			Kind: gwpb.AttestationKind_InToto,
 			Ref:  ref,
-			Path: llb.SBOMPath,
+			Path: assemble.SBOMPath,
 			Metadata: map[string][]byte{
 				result.AttestationReasonKey: []byte(result.AttestationReasonSBOM),
 			},

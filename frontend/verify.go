@@ -9,7 +9,8 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/distill-build/distill/lint"
-	"github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -28,7 +29,8 @@ import (
 // marshal are the image's own marshal options: with --no-cache the
 // verification's steps (which the image shares) must not come from the
 // cache either.
-func verify(ctx context.Context, c client.Client, bc *dockerui.Client, pol lint.Policy, s *spec.Spec, src *dockerui.Source, pair llb.Pair, bases llb.Bases, opt llb.Options, out *llb.Result, marshal []bkllb.ConstraintsOpt) error {
+func verify(ctx context.Context, c client.Client, bc *dockerui.Client, pol lint.Policy, in *inputs.Inputs, src *dockerui.Source, bases assemble.Bases, opt assemble.Options, out *assemble.Result, marshal []bkllb.ConstraintsOpt) error {
+	s := in.Spec
 	if !out.VerifyOn {
 		return nil
 	}
@@ -40,22 +42,22 @@ func verify(ctx context.Context, c client.Client, bc *dockerui.Client, pol lint.
 	if err != nil {
 		return errors.Wrap(err, "start-up verification")
 	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llb.VerifyReport})
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: assemble.VerifyReport})
 	if err != nil {
 		return errors.Wrap(err, "reading the start-up verification's report")
 	}
-	r, err := llb.ParseReport(dt)
+	r, err := assemble.ParseReport(dt)
 	if err != nil {
 		return errors.Wrap(err, "reading the start-up verification's report")
 	}
-	hints := whichPackages(ctx, c, s, bases, opt, r, marshal)
-	return reportVerified(ctx, pol, s, src, lint.Verified(s, verification(pair, r), hints), hints)
+	hints := whichPackages(ctx, c, bases, opt, r, marshal)
+	return reportVerified(ctx, pol, s, src, in.Project.Verified(s, in.Pair, r, hints), hints)
 }
 
 // whichPackages asks the runtime's Debian release which packages ship the
 // libraries the verification found missing. It only improves a message, so
 // any failure (a builder without apt, no network) just leaves it out.
-func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb.Bases, opt llb.Options, r *llb.Report, marshal []bkllb.ConstraintsOpt) map[string]string {
+func whichPackages(ctx context.Context, c client.Client, bases assemble.Bases, opt assemble.Options, r *assemble.Report, marshal []bkllb.ConstraintsOpt) map[string]string {
 	var sonames []string
 	for _, p := range r.Errors {
 		if p.Kind == "library" {
@@ -70,11 +72,11 @@ func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb
 		return nil
 	}
 	slices.Sort(sonames)
-	ref, err := solveRef(ctx, c, llb.WhichPackages(s, bases, opt, sonames), nil, marshal...)
+	ref, err := solveRef(ctx, c, assemble.WhichPackages(bases, opt, sonames), nil, marshal...)
 	if err != nil {
 		return nil
 	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: llb.WhichFile})
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: assemble.WhichFile})
 	if err != nil {
 		return nil
 	}
@@ -86,8 +88,7 @@ func whichPackages(ctx context.Context, c client.Client, s *spec.Spec, bases llb
 }
 
 // reportVerified fails the build on the verification's errors, all of them
-// in one message, and passes its warnings on to the policy (which may skip
-// them, or fail on them).
+// in one message, and passes its warnings on (policy.strict fails on them).
 func reportVerified(ctx context.Context, pol lint.Policy, s *spec.Spec, src *dockerui.Source, findings []lint.Finding, hints map[string]string) error {
 	var errs []string
 	var ranges []*pb.Range

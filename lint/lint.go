@@ -109,7 +109,7 @@ type Dependencies struct {
 	Path string
 	// Field is the spec field that named it, as Python.DependencyFile
 	// returns it ("" when detected).
-	Field string
+	Field spec.Path
 	// Requirements is the content of a requirements file (nil otherwise).
 	Requirements []byte
 	// Present are the dependency files at the context root: uv.lock,
@@ -161,7 +161,7 @@ func (c *checker) add(field spec.Path, msg string) {
 // reqField is the field requirement findings point at: python.requirements
 // or python.dependencies when the spec names the file, else none (the
 // default file).
-func (c *checker) reqField() spec.Path { return spec.ParsePath(c.in.Dependencies.Field) }
+func (c *checker) reqField() spec.Path { return c.in.Dependencies.Field }
 
 // reqName is how messages name the requirements file.
 func (c *checker) reqName() string {

@@ -94,3 +94,43 @@ func (f *File) Get(role, ref string) (Base, bool) {
 	}
 	return Base{}, false
 }
+
+// Status is one base of a spec's pair compared with the lock.
+type Status struct {
+	Role, Ref string
+	// InLock is false when the lock has no base for Role and Ref (the spec
+	// changed since the lock was written).
+	InLock bool
+	// Locked is the lock's digest; Now is what the tag resolves to now
+	// ("" when it was not asked).
+	Locked, Now digest.Digest
+}
+
+// Current reports whether the lock pins this base to what its tag serves.
+func (s Status) Current() bool { return s.InLock && (s.Now == "" || s.Now == s.Locked) }
+
+func (s Status) String() string {
+	switch {
+	case !s.InLock:
+		return fmt.Sprintf("%s %s is not in the lock (the spec changed since it was written)", s.Role, s.Ref)
+	case !s.Current():
+		return fmt.Sprintf("%s %s: locked %s, registry has %s", s.Role, s.Ref, s.Locked, s.Now)
+	}
+	return fmt.Sprintf("%s %s: up to date (%s)", s.Role, s.Ref, s.Locked)
+}
+
+// Compare compares the lock with the pair's bases: each of now names a
+// role and reference and, when its tag was resolved, the digest it serves.
+// The one comparison behind a build, `--call=check` and `distill lock
+// --check`.
+func Compare(f *File, now []Base) []Status {
+	out := make([]Status, 0, len(now))
+	for _, b := range now {
+		st := Status{Role: b.Role, Ref: b.Ref, Now: b.Digest}
+		if locked, ok := f.Get(b.Role, b.Ref); ok {
+			st.InLock, st.Locked = true, locked.Digest
+		}
+		out = append(out, st)
+	}
+	return out
+}

@@ -1,6 +1,9 @@
 package spec
 
-import "regexp"
+import (
+	"regexp"
+	"slices"
+)
 
 // Limits that keep a hostile spec from costing more than a normal one. A real
 // distill.yaml is a few hundred bytes; these are orders of magnitude above it.
@@ -97,6 +100,17 @@ type fieldRule struct {
 	unique        bool
 	min, max      int
 	example       string
+}
+
+// RegisterLanguage adds a language name to the values `language:` accepts
+// (and the schema's enum). Package lang calls it for every language it
+// registers, so a new language needs no change here; python is built in,
+// its section being part of this package.
+func RegisterLanguage(name string) {
+	r := rules["language"]
+	if !slices.Contains(r.enum, name) {
+		r.enum = append(r.enum, name)
+	}
 }
 
 // rules is keyed by field path. Sections without an entry are plain.

@@ -109,7 +109,7 @@ func TestSchemaRequiredAndEnums(t *testing.T) {
 	if got := node(t, s, "apiVersion")["enum"]; !reflect.DeepEqual(got, []any{APIVersion}) {
 		t.Errorf("apiVersion enum = %v", got)
 	}
-	if got := node(t, s, "language")["enum"]; !reflect.DeepEqual(got, []any{LanguagePython}) {
+	if got := node(t, s, "language")["enum"]; !reflect.DeepEqual(got, []any{LanguagePython, "static"}) {
 		t.Errorf("language enum = %v", got)
 	}
 	if got := node(t, s, "runtime")["enum"]; !reflect.DeepEqual(got, []any{RuntimeDistroless, RuntimeChainguard}) {

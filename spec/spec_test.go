@@ -293,7 +293,7 @@ func TestDefaults(t *testing.T) {
 	if s.App.Workdir != DefaultWorkdir {
 		t.Errorf("App.Workdir = %q, want %q", s.App.Workdir, DefaultWorkdir)
 	}
-	if f, field := s.Python.DependencyFile(); f != "" || field != "" {
+	if f, field := s.Python.DependencyFile(); f != "" || !field.IsZero() {
 		t.Errorf("DependencyFile() = %q, %q, want empty (detected by the frontend)", f, field)
 	}
 	if s.Python.Project != ProjectAuto || s.Policy.Verify != VerifyError {
@@ -307,7 +307,7 @@ func TestDefaults(t *testing.T) {
 	}
 
 	s = mustParse(t, strings.Replace(minimal, "app:", "python: {requirements: requirements.txt}\napp:", 1))
-	if f, field := s.Python.DependencyFile(); f != DefaultRequirements || field != "python.requirements" {
+	if f, field := s.Python.DependencyFile(); f != DefaultRequirements || field != Field("python.requirements") {
 		t.Errorf("written requirements: DependencyFile() = %q, %q", f, field)
 	}
 }

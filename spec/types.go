@@ -50,7 +50,7 @@ var PythonVersions = []string{"3.13", "3.11"}
 type Spec struct {
 	APIVersion string `json:"apiVersion" yaml:"apiVersion" doc:"Spec format version; must be distill/v1."`
 	Name       string `json:"name" yaml:"name" doc:"Image name: lowercase, [a-z0-9][a-z0-9._-]*."`
-	Language   string `json:"language" yaml:"language" doc:"Application language; python in v1."`
+	Language   string `json:"language" yaml:"language" doc:"Application language: python, or static (a prebuilt binary from the context)."`
 	Runtime    string `json:"runtime,omitempty" yaml:"runtime" doc:"Runtime image family: distroless (default) or chainguard."`
 	Python     Python `json:"python,omitempty" yaml:"python"`
 	Build      Build  `json:"build,omitempty" yaml:"build"`
@@ -92,14 +92,14 @@ type Python struct {
 // DependencyFile is the dependency source the spec names (python.dependencies
 // or python.requirements) and the field that named it; "" when the spec
 // leaves it to detection.
-func (p Python) DependencyFile() (file, field string) {
+func (p Python) DependencyFile() (file string, field Path) {
 	switch {
 	case p.Dependencies != "":
-		return p.Dependencies, "python.dependencies"
+		return p.Dependencies, Field("python.dependencies")
 	case p.Requirements != "":
-		return p.Requirements, "python.requirements"
+		return p.Requirements, Field("python.requirements")
 	}
-	return "", ""
+	return "", Path{}
 }
 
 // Build configures the builder stage.

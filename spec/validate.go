@@ -29,7 +29,7 @@ func applyDefaults(s *Spec, p *parser) {
 	}
 	// Only distroless has versioned pairs; for chainguard the version is
 	// whatever "latest" is, and an empty Version says so.
-	if s.Runtime == RuntimeDistroless && s.Python.Version == "" {
+	if s.Language == LanguagePython && s.Runtime == RuntimeDistroless && s.Python.Version == "" {
 		s.Python.Version = DefaultPythonVersion
 	}
 	if s.App.Workdir == "" {
@@ -94,6 +94,9 @@ func (p *parser) validate(s *Spec) {
 	}
 	p.enum(Field("language"), s.Language)
 	p.enum(Field("runtime"), s.Runtime)
+	if lang := Field("language"); p.written(Field("python")) && p.written(lang) && s.Language != LanguagePython && !p.failed[lang] {
+		p.failKey(Field("python"), "python: configures language python; this spec's language is %s", truncate(s.Language, 60))
+	}
 	p.validatePython(s)
 	p.validateBuild(s)
 	p.validateApp(s)

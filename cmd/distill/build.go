@@ -101,6 +101,10 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	if err != nil {
 		return err
 	}
+	helper, _, err := selfHelper()
+	if err != nil {
+		return err
+	}
 
 	mode := progressui.DisplayMode(f.progress)
 	if f.progress == "" {
@@ -117,7 +121,7 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, *solveOpt, "distill", frontend.Build, ch)
+		resp, err = c.Build(ectx, *solveOpt, "distill", frontend.New(frontend.Options{Helper: helper}), ch)
 		return err
 	})
 	var warnings []client.VertexWarning
@@ -231,9 +235,13 @@ func solveOptions(f buildFlags, dir, specFile string) (*client.SolveOpt, error) 
 		}
 		attachables = append(attachables, sp)
 	}
+	_, selfFS, err := selfHelper()
+	if err != nil {
+		return nil, err
+	}
 	return &client.SolveOpt{
 		Exports:       exports,
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": specFS},
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": specFS, selfLocal: selfFS},
 		FrontendAttrs: attrs,
 		Session:       attachables,
 	}, nil

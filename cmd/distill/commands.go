@@ -7,23 +7,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/internal/version"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/lint"
-	distillllb "github.com/distill-build/distill/llb"
 	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/pydeps"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/solver/pb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/patternmatcher"
-	"github.com/moby/patternmatcher/ignorefile"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
@@ -56,16 +55,23 @@ func validateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate [-f FILE] [DIR]",
 		Short: "Check distill.yaml and print every problem with its line and column",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Read the spec, the lock beside it and the context's dependency files the way
+a build does (the same code decides), and print every check finding. Without
+an engine the lock is compared with the spec only; ` + "`distill lock --check`" + ` asks
+the registry whether the locked tags moved.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, path := specPath(file, args)
-			s, err := loadSpec(path)
+			in, err := inputs.Load(cmd.Context(), inputs.Dir{Context: dir, SpecFile: path})
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
-			pair, err := distillllb.SelectPair(s)
-			if err != nil {
+			s, pair := in.Spec, in.Pair
+			// a lock is checked against pyproject.toml (and parsed whole)
+			// here as in a build, for the default platform and the pair's
+			// Python: a stale lock should not wait for the build to fail
+			if err := in.Project.Precheck(cmd.Context(), s, pair, offlinePlatform); err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
@@ -74,19 +80,7 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
-			findings, deps, err := localFindings(dir, s, pair)
-			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
-			}
-			findings = pol.Apply(findings)
-			// a lock is checked against pyproject.toml (and parsed whole)
-			// here as in a build, for the default platform and the pair's
-			// Python: a stale lock should not wait for the build to fail
-			if _, _, err := deps.Plan(s, ocispecs.Platform{OS: "linux", Architecture: "amd64"}, offlinePython(s, pair), dockerspec.DockerOCIImage{}); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
-			}
+			findings := pol.Apply(frontend.Findings(in, offlineBases(pair)))
 			for _, f := range findings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s\n  more: %s\n", f.Text(s, "warning"), f.Rule.URL)
 			}
@@ -94,7 +88,7 @@ func validateCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s is set: warnings fail the build\n", pol.ErrorBy)
 				return exitError{1}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\ndependencies: %s\n", path, s.Name, pair.Runtime, pair.Builder, deps.Describe())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s on %s, builder %s)\ndependencies: %s\n", path, s.Name, pair.Runtime, pair.Builder, in.Project.Describe())
 			return nil
 		},
 	}
@@ -102,98 +96,34 @@ func validateCmd() *cobra.Command {
 	return cmd
 }
 
-// localFindings runs the check rules on a local directory, the way the
-// frontend does on a build context, without a registry: a lock is checked
-// for presence only (`distill lock --check` compares digests).
-func localFindings(dir string, s *spec.Spec, pair distillllb.Pair) ([]lint.Finding, *frontend.Dependencies, error) {
-	in := lint.Input{Spec: s, EndOfLife: frontend.LintEndOfLife(pair), LockStatus: lint.LockMissing}
-	if dt, err := os.ReadFile(filepath.Join(dir, lock.Filename)); err == nil {
-		if _, err := lock.Parse(dt); err != nil {
-			return nil, nil, err
-		}
-		in.LockStatus = lint.LockUnchecked
-	}
-	deps, err := localDependencies(dir, s)
-	if err != nil {
-		return nil, nil, err
-	}
-	in.Dependencies = frontend.LintDependencies(deps)
-	return lint.Check(in), deps, nil
+// offlinePlatform is what commands without an engine plan for.
+var offlinePlatform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+
+// offlineBases are the pair's bases as a command without a registry knows
+// them: by reference, no digest.
+func offlineBases(pair assemble.Pair) []lock.Base {
+	return []lock.Base{{Role: lock.RoleBuilder, Ref: pair.Builder}, {Role: lock.RoleRuntime, Ref: pair.Runtime}}
 }
 
-// localDependencies decides the dependency source from a local directory,
-// with the frontend's code and the same .dockerignore rules.
-func localDependencies(dir string, s *spec.Spec) (*frontend.Dependencies, error) {
-	ignore, err := readDockerignore(dir)
-	if err != nil {
-		return nil, err
-	}
-	fs, err := contextReader(dir, distillllb.ContextExcludes(ignore, s))
-	if err != nil {
-		return nil, err
-	}
-	return frontend.DetectDependencies(fs, s)
-}
-
-// contextReader reads files of a local directory the way a build sees its
-// context: a path that excludes (.dockerignore syntax) match, or a link
-// that leads out of the directory, reads as absent.
+// contextReader reads single files of a local directory the way a build
+// sees its context (package inputs), for `distill init`.
 func contextReader(dir string, excludes []string) (pydeps.FileReaderFunc, error) {
-	pm, err := patternmatcher.New(excludes)
-	if err != nil {
+	if _, err := patternmatcher.New(excludes); err != nil {
 		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
-	root, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	// DIR itself may be a link (a checkout reached through one): the
-	// context is what it points at, as BuildKit's local source sees it
-	if real, err := filepath.EvalSymlinks(root); err == nil {
-		root = real
-	}
+	d := inputs.Dir{Context: dir}
 	return func(name string) ([]byte, bool, error) {
-		name = filepath.ToSlash(filepath.Clean(name))
-		if excluded, _ := pm.MatchesOrParentMatches(name); excluded {
-			return nil, false, nil
-		}
-		p := filepath.Join(root, filepath.FromSlash(name))
-		// like BuildKit, never follow a link out of the context
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, false, nil
-		}
-		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-			return nil, false, nil
-		}
-		st, err := os.Stat(real)
-		if err != nil {
-			return nil, false, nil
-		}
-		if st.IsDir() {
-			return nil, false, fmt.Errorf("%s is a directory; name a dependency file", name)
-		}
-		f, err := os.Open(real)
+		got, err := d.ReadContext(context.Background(), []string{name}, excludes)
 		if err != nil {
 			return nil, false, err
 		}
-		defer f.Close()
-		dt, err := io.ReadAll(io.LimitReader(f, pydeps.MaxFileSize+1))
-		return dt, err == nil, err
+		dt, ok := got[path.Clean(name)]
+		return dt, ok, nil
 	}, nil
 }
 
 func readDockerignore(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
-	if err != nil {
-		return nil, nil
-	}
-	defer f.Close()
-	ignore, err := ignorefile.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf(".dockerignore: %w", err)
-	}
-	return ignore, nil
+	return inputs.Dir{Context: dir, SpecFile: filepath.Join(dir, frontend.DefaultFilename)}.Ignore(context.Background(), "")
 }
 
 func llbCmd() *cobra.Command {
@@ -225,40 +155,35 @@ stable order, for reading and diffing.`,
 }
 
 // offlineDefinition generates the LLB the frontend would, from the local
-// directory, with base images left unresolved (by tag, empty config).
+// directory, through the frontend's own inputs reading and planning: base
+// images by their locked digest when distill.lock has one, else by tag,
+// with empty configs.
 func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, error) {
-	s, err := loadSpec(path)
+	in, err := inputs.Load(ctx, inputs.Dir{Context: dir, SpecFile: path})
 	if err != nil {
 		return nil, err
 	}
-	pair, err := distillllb.SelectPair(s)
+	helper, _, err := selfHelper()
 	if err != nil {
 		return nil, err
 	}
-	ignore, err := readDockerignore(dir)
-	if err != nil {
-		return nil, err
+	bases := assemble.Bases{Builder: assemble.Image{Ref: in.Pair.Builder}, Runtime: assemble.Image{Ref: in.Pair.Runtime}}
+	for _, x := range []struct {
+		role string
+		img  *assemble.Image
+	}{{lock.RoleBuilder, &bases.Builder}, {lock.RoleRuntime, &bases.Runtime}} {
+		if b, ok := in.Lock.Get(x.role, x.img.Ref); ok {
+			x.img.Digest = b.Digest
+		}
 	}
-	deps, err := localDependencies(dir, s)
-	if err != nil {
-		return nil, err
-	}
-	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	planned, _, err := deps.Plan(s, platform, offlinePython(s, pair), dockerspec.DockerOCIImage{})
-	if err != nil {
-		return nil, err
-	}
-	ctxState := llb.Local("context", llb.ExcludePatterns(distillllb.ContextExcludes(ignore, s)), llb.SharedKeyHint("context"))
-	out, err := distillllb.Build(s, pair, distillllb.Bases{
-		Builder: distillllb.Image{Ref: pair.Builder},
-		Runtime: distillllb.Image{Ref: pair.Runtime},
-	}, distillllb.Options{Context: ctxState, Platform: platform, Deps: planned})
+	ctxState := llb.Local("context", llb.ExcludePatterns(in.ContextExcludes()), llb.SharedKeyHint("context"))
+	out, err := frontend.Describe(ctx, in, bases, assemble.Options{Context: ctxState, Platform: offlinePlatform, Helper: *helper}, nil)
 	if err != nil {
 		return nil, err
 	}
 	// without a session the local source would get a random id; a fixed one
 	// keeps the output the same run after run
-	return out.Image.Marshal(ctx, llb.Platform(platform), llb.LocalUniqueID("distill-llb"))
+	return out.Image.Marshal(ctx, llb.Platform(offlinePlatform), llb.LocalUniqueID("distill-llb"))
 }
 
 // opJSON is one op of a definition in --json form.
@@ -368,12 +293,3 @@ func writeMetadata(path string, resp map[string]string) error {
 	return os.WriteFile(path, dt, 0o644)
 }
 
-// offlinePython is the Python minor a command without an engine assumes:
-// the one the pair or the spec names, else the default (a build reads a
-// floating tag's from the image).
-func offlinePython(s *spec.Spec, pair distillllb.Pair) string {
-	if minor := frontend.KnownPython(s, pair); minor != "" {
-		return minor
-	}
-	return spec.DefaultPythonVersion
-}

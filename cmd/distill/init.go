@@ -14,7 +14,8 @@ import (
 	"strings"
 
 	"github.com/distill-build/distill/frontend"
-	distillllb "github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/lang/python"
 	"github.com/distill-build/distill/pydeps"
 	"github.com/distill-build/distill/spec"
 	"github.com/spf13/cobra"
@@ -127,7 +128,7 @@ type generated struct {
 	version    string
 	versionWhy []string
 
-	deps         *frontend.Dependencies
+	deps         *python.Source
 	dependencies string // python.dependencies, when detection would not find it
 	depsWhy      []string
 
@@ -147,7 +148,7 @@ type project struct {
 	// with "" or the requirement that brings it (fastapi[standard]).
 	depNames map[string]string
 	depFile  string
-	deps     *frontend.Dependencies
+	deps     *python.Source
 	// notes explain candidates that were found but not used.
 	notes []string
 }
@@ -200,7 +201,7 @@ func inspectProject(dir string) (*generated, error) {
 	if err != nil {
 		return nil, err
 	}
-	read, err := contextReader(dir, distillllb.ContextExcludes(ignore, &spec.Spec{}))
+	read, err := contextReader(dir, assemble.ContextExcludes(ignore, &spec.Spec{}, python.Language{}.ContextExcludes()))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func inspectProject(dir string) (*generated, error) {
 // dependencies decides the source exactly as a build does; only a source
 // detection cannot find is written into the spec.
 func (p *project) dependencies(g *generated) error {
-	d, err := frontend.DetectDependencies(p.read, &spec.Spec{})
+	d, err := python.DetectDependencies(p.read, &spec.Spec{})
 	if err != nil {
 		if es := spec.AsErrors(err); len(es) == 1 {
 			// two lock files: the build asks for python.dependencies
@@ -231,7 +232,7 @@ func (p *project) dependencies(g *generated) error {
 	if d.Source.Kind == pydeps.KindNone {
 		if name, others := p.undetectedSource(); name != "" {
 			named := &spec.Spec{Python: spec.Python{Dependencies: name}}
-			nd, err := frontend.DetectDependencies(p.read, named)
+			nd, err := python.DetectDependencies(p.read, named)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.dir, err)
 			}
@@ -244,7 +245,7 @@ func (p *project) dependencies(g *generated) error {
 		}
 	}
 	g.deps, p.deps = d, d
-	if d.Field == "" {
+	if d.Field.IsZero() {
 		g.depsWhy = detectedWhy(d)
 	}
 	p.depFile = d.Source.Path
@@ -256,7 +257,7 @@ func (p *project) dependencies(g *generated) error {
 }
 
 // detectedWhy is the comment for a source the build detects by itself.
-func detectedWhy(d *frontend.Dependencies) []string {
+func detectedWhy(d *python.Source) []string {
 	var why []string
 	switch d.Source.Kind {
 	case pydeps.KindNone:
@@ -345,7 +346,7 @@ func (p *project) undetectedSource() (string, []string) {
 
 // dependencyNames are the normalized names the source installs (a lock's
 // packages, or the requirements as written).
-func dependencyNames(d *frontend.Dependencies) (map[string]string, error) {
+func dependencyNames(d *python.Source) (map[string]string, error) {
 	names := map[string]string{}
 	add := func(name string, extras []string) {
 		n := pydeps.NormalizeName(name)
@@ -568,7 +569,7 @@ func (p *project) consoleScript(g *generated, py *pydeps.Pyproject) bool {
 	return true
 }
 
-func sourceName(d *frontend.Dependencies) string {
+func sourceName(d *python.Source) string {
 	if d.Source.Path == "" {
 		return "no dependency file"
 	}

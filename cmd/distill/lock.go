@@ -11,7 +11,8 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/distill-build/distill/frontend"
-	distillllb "github.com/distill-build/distill/llb"
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/lang"
 	"github.com/distill-build/distill/lock"
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -41,7 +42,11 @@ on a schedule in CI to know when to update.`,
 			if err != nil {
 				return err
 			}
-			pair, err := distillllb.SelectPair(s)
+			language, err := lang.For(s)
+			if err != nil {
+				return err
+			}
+			pair, err := language.Pair(s)
 			if err != nil {
 				return err
 			}
@@ -97,18 +102,13 @@ func checkLock(cmd *cobra.Command, lockFile string, fresh *lock.File) error {
 		return err
 	}
 	outdated := 0
-	for _, b := range fresh.Bases {
-		old, ok := cur.Get(b.Role, b.Ref)
-		switch {
-		case !ok:
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: not in the lock (the spec changed)\n", b.Role, b.Ref)
-			outdated++
-		case old.Digest != b.Digest:
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: locked %s, registry has %s\n", b.Role, b.Ref, old.Digest, b.Digest)
-			outdated++
-		default:
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: up to date (%s)\n", b.Role, b.Ref, b.Digest)
+	for _, st := range lock.Compare(cur, fresh.Bases) {
+		if st.Current() {
+			fmt.Fprintln(cmd.OutOrStdout(), st.String())
+			continue
 		}
+		fmt.Fprintln(cmd.ErrOrStderr(), st.String())
+		outdated++
 	}
 	if outdated > 0 {
 		fmt.Fprintln(cmd.ErrOrStderr(), "run `distill lock` to update")
@@ -119,7 +119,7 @@ func checkLock(cmd *cobra.Command, lockFile string, fresh *lock.File) error {
 
 // resolveLockOnEngine runs the resolution as a gateway build on the engine,
 // with no solve and no exporter.
-func resolveLockOnEngine(ctx context.Context, addr string, pair distillllb.Pair, ps []ocispecs.Platform) (*lock.File, error) {
+func resolveLockOnEngine(ctx context.Context, addr string, pair assemble.Pair, ps []ocispecs.Platform) (*lock.File, error) {
 	c, err := client.New(ctx, addr)
 	if err != nil {
 		return nil, engineError(addr, err)

@@ -56,6 +56,6 @@ New project? "distill init" writes a commented distill.yaml for it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(initCmd(), buildCmd(), validateCmd(), lockCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd())
+	root.AddCommand(initCmd(), buildCmd(), validateCmd(), lockCmd(), llbCmd(), schemaCmd(), versionCmd(), frontendCmd(), helperCmd())
 	return root
 }
