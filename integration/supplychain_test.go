@@ -354,3 +354,50 @@ func startEngine(t *testing.T, dir string) *engine.Engine {
 	t.Cleanup(e.Stop)
 	return e
 }
+
+// TestLockedBuildNeedsNoTag: a build trusts distill.lock, so it never asks
+// the registry for a locked tag. The runtime base here exists only by
+// digest: its tag was never pushed, so resolving it fails (as for a
+// registry whose tag endpoint is down or a tag that was deleted). The
+// locked build succeeds through every entry and runs on the locked digest;
+// --call=check, which does ask the registry, names the tag it cannot
+// resolve.
+func TestLockedBuildNeedsNoTag(t *testing.T) {
+	need(t)
+	ctx := context.Background()
+	repo := fmt.Sprintf("distroless/python3-untagged-%d", time.Now().UnixNano())
+	pinned := digestOf(t, ctx, tb.registry+"/distroless/python3-debian13:nonroot")
+	if out, err := run(t, ctx, nil, "crane", "--insecure", "copy", tb.registry+"/distroless/python3-debian13:nonroot", tb.registry+"/"+repo+"@"+pinned); err != nil {
+		t.Fatalf("crane copy by digest: %v %s", err, out)
+	}
+	if out, err := run(t, ctx, nil, "crane", "--insecure", "digest", tb.registry+"/"+repo+":gone"); err == nil {
+		t.Fatalf("the tag resolves, so the test proves nothing: %s", out)
+	}
+	runtimeRef := "gcr.io/" + repo + ":gone"
+	a := copyExample(t, "python-http", func(s string) string { return s + "base:\n  runtime: " + runtimeRef + "\n" })
+	builder := digestOf(t, ctx, tb.registry+"/library/python:3.13-slim-trixie")
+	lock := fmt.Sprintf(`{
+  "lockVersion": 1,
+  "bases": [
+    {"role": "builder", "ref": "docker.io/library/python:3.13-slim-trixie", "digest": %q, "resolved": "2026-12-01T00:00:00Z"},
+    {"role": "runtime", "ref": %q, "digest": %q, "resolved": "2026-12-01T00:00:00Z"}
+  ]
+}
+`, builder, runtimeRef, pinned)
+	if err := os.WriteFile(filepath.Join(a.dir, "distill.lock"), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, via := range entries {
+		t.Run(string(via), func(t *testing.T) {
+			tar, _ := build(t, a, via)
+			img := load(t, tar)
+			if got := img.Labels()["org.opencontainers.image.base.digest"]; got != pinned {
+				t.Errorf("base digest %s, want the locked %s", got, pinned)
+			}
+		})
+	}
+	out, err := buildxCall(t, a, "check")
+	if err == nil || !strings.Contains(out, runtimeRef) {
+		t.Errorf("--call=check did not name the tag it cannot resolve (%v):\n%s", err, tail(out, 30))
+	}
+}

@@ -21,7 +21,7 @@ import (
 // frontendResult is the overhead of distill itself.
 type frontendResult struct {
 	Error string `json:",omitempty"`
-	// LLB is `go test -bench BenchmarkSpecToLLB -benchmem ./llb`.
+	// LLB is `go test -bench BenchmarkSpecToLLB -benchmem ./lang/python`.
 	LLB []llbBench
 	// Image is the frontend image in the test bed's registry.
 	ImageRef          string
@@ -339,11 +339,11 @@ var benchLine = regexp.MustCompile(`^BenchmarkSpecToLLB/(\S+?)-\d+\s+\d+\s+([\d.
 // runLLBBench runs the spec → LLB Go benchmark three times and keeps the
 // median of each sub-benchmark.
 func runLLBBench(repo string) ([]llbBench, error) {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkSpecToLLB", "-benchmem", "-count", "3", "./llb")
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkSpecToLLB", "-benchmem", "-count", "3", "./lang/python")
 	cmd.Dir = repo
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("go test -bench ./llb: %v\n%s", err, tail(string(out), 20))
+		return nil, fmt.Errorf("go test -bench ./lang/python: %v\n%s", err, tail(string(out), 20))
 	}
 	byName := map[string][][3]float64{}
 	var names []string
@@ -362,7 +362,7 @@ func runLLBBench(repo string) ([]llbBench, error) {
 		byName[m[1]] = append(byName[m[1]], v)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("go test -bench ./llb printed no results:\n%s", tail(string(out), 20))
+		return nil, fmt.Errorf("go test -bench ./lang/python printed no results:\n%s", tail(string(out), 20))
 	}
 	var res []llbBench
 	for _, n := range names {

@@ -272,7 +272,7 @@ func writeReport(r *results, out, svgPath string) error {
 	fr := r.Frontend
 	w("## Frontend overhead\n\n")
 	if len(fr.LLB) > 0 {
-		w("`go test -run '^$' -bench BenchmarkSpecToLLB -benchmem ./llb` ([`llb/bench_test.go`](../llb/bench_test.go)): parse `distill.yaml`, select the base pair, describe the build, marshal the LLB definition. Median of 3 counts.\n\n")
+		w("`go test -run '^$' -bench BenchmarkSpecToLLB -benchmem ./lang/python` ([`lang/python/bench_test.go`](../lang/python/bench_test.go)): parse `distill.yaml`, select the base pair, describe the build, marshal the LLB definition. Median of 3 counts.\n\n")
 		w("| spec | ns/op | B/op | allocs/op |\n| --- | ---: | ---: | ---: |\n")
 		for _, l := range fr.LLB {
 			w("| %s | %.0f (%.3f ms) | %.0f | %.0f |\n", l.Name, l.NsPerOp, l.NsPerOp/1e6, l.BytesPerOp, l.AllocsPerOp)
