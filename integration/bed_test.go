@@ -27,7 +27,7 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// bed is what the test bed exported in $DISTILL_WORK/testbed.env.
+// bed is what the test bed exported in $DISTILL_WORK/testbed.json.
 type bed struct {
 	work      string
 	buildkit  string // BUILDKIT_HOST
@@ -52,25 +52,19 @@ func (b *bed) load() {
 	if b.work == "" {
 		b.work = filepath.Join(repo, ".work")
 	}
-	envFile := filepath.Join(b.work, "testbed.env")
-	if _, err := os.Stat(envFile); err != nil {
+	envFile := bedenv.Path(b.work)
+	env, err := bedenv.Read(envFile)
+	if err != nil {
 		b.bedErr = fmt.Errorf("the test bed is not up (%v): run `make test`, or `make setup` before `go test -tags integration ./integration/`", err)
 		return
 	}
-	kvs, err := bedenv.Read(envFile, os.Getenv)
-	if err != nil {
-		b.bedErr = fmt.Errorf("%s: %v", envFile, err)
-		return
-	}
-	vars := map[string]string{}
-	for _, kv := range kvs {
-		vars[kv[0]] = kv[1]
-	}
 	// exported into this process, so every command (and t.Setenv values
 	// set later) sees the test bed's variables
-	for k, v := range vars {
-		os.Setenv(k, v)
+	if err := env.Setenv(); err != nil {
+		b.bedErr = err
+		return
 	}
+	vars := env.Vars
 	b.buildkit, b.registry, b.indexURL, b.frontend = vars["BUILDKIT_HOST"], vars["DISTILL_REGISTRY"], vars["DISTILL_INDEX_URL"], vars["DISTILL_FRONTEND"]
 	if b.buildkit == "" || b.registry == "" || b.indexURL == "" {
 		b.bedErr = fmt.Errorf("%s lacks BUILDKIT_HOST, DISTILL_REGISTRY or DISTILL_INDEX_URL", envFile)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distill-build/distill/integration/bedenv"
 )
 
 // TestDemo runs the program behind `make demo`, the README's first command,
@@ -19,7 +21,7 @@ func TestDemo(t *testing.T) {
 	out, err := run(t, ctx, nil, "go", "run", "./cmd/demo",
 		"-distill", tb.distill,
 		"-example", filepath.Join("..", "examples", "python-http"),
-		"-env", filepath.Join(tb.work, "testbed.env"),
+		"-env", bedenv.Path(tb.work),
 		"-out", t.TempDir())
 	if err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, tail(out, 40))

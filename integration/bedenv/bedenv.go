@@ -1,54 +1,160 @@
-// Package bedenv reads the test bed's environment file
-// ($DISTILL_WORK/testbed.env), the one description of a running test bed
-// that the demo, the end-to-end tests and a person's shell all share.
+// Package bedenv is the format of the test bed's environment file,
+// $DISTILL_WORK/testbed.json: the one description of a running test bed
+// that the demo, the end-to-end tests, the benchmarks and a person's shell
+// all share. The test bed (integration/cmd/testbed) writes it on `up`;
+// readers take the variables from it without running anything.
 package bedenv
 
 import (
-	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 )
 
-// Read parses the test bed's environment file: `export KEY=VALUE`
-// lines as bash's `printf 'export %s=%q'` writes them (bare words with
-// backslash escapes, '...', "...", $'...'), with $VAR and ${VAR} expanded
-// from earlier lines, then from getenv (the file ends with
-// `export PATH=...:"$PATH"`). It is parsed rather than sourced by a shell
-// so reading it runs nothing.
-func Read(path string, getenv func(string) string) ([][2]string, error) {
-	f, err := os.Open(path)
+// FileName is the environment file's name inside $DISTILL_WORK.
+const FileName = "testbed.json"
+
+// Path is the environment file of the work directory work.
+func Path(work string) string { return filepath.Join(work, FileName) }
+
+// Env is the content of the environment file.
+type Env struct {
+	// Vars are the variables to export, without PATH (BUILDKIT_HOST,
+	// DOCKER_CONFIG, DISTILL_WORK, DISTILL_REGISTRY, DISTILL_INDEX_URL ...).
+	Vars map[string]string `json:"env"`
+	// Path lists directories to put in front of the caller's PATH (the test
+	// bed's tools: buildkitd, buildctl, crane, buildx).
+	Path []string `json:"path,omitempty"`
+	// Services are the test bed's daemons when the file was written: a
+	// record for people and tools, not a liveness guarantee.
+	Services []Service `json:"services,omitempty"`
+}
+
+// Service describes one daemon of the test bed.
+type Service struct {
+	Name string `json:"name"`
+	// Addr is what clients connect to (host:port or unix://path).
+	Addr string `json:"addr"`
+	PID  int    `json:"pid,omitempty"`
+	Log  string `json:"log,omitempty"`
+}
+
+// Read reads and checks an environment file.
+func Read(path string) (*Env, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	vars := map[string]string{}
-	lookup := func(k string) string {
-		if v, ok := vars[k]; ok {
-			return v
-		}
-		return getenv(k)
+	var e Env
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var out [][2]string
-	s := bufio.NewScanner(f)
-	for n := 1; s.Scan(); n++ {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	for k := range e.Vars {
+		if !isName(k) || k == "PATH" {
+			return nil, fmt.Errorf("%s: %q is not a variable the test bed exports", path, k)
 		}
-		line = strings.TrimSpace(strings.TrimPrefix(line, "export "))
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || !isName(k) {
-			return nil, fmt.Errorf("%s:%d: not an `export KEY=VALUE` line: %q", path, n, s.Text())
-		}
-		val, err := shellWord(v, lookup)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
-		}
-		vars[k] = val
-		out = append(out, [2]string{k, val})
 	}
-	return out, s.Err()
+	return &e, nil
+}
+
+// Write writes e to path atomically (a reader never sees half a file).
+func Write(path string, e *Env) error {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// Get returns one variable; for PATH, the test bed's directories in front
+// of getenv("PATH").
+func (e *Env) Get(key string, getenv func(string) string) string {
+	if key == "PATH" {
+		return e.pathValue(getenv("PATH"))
+	}
+	return e.Vars[key]
+}
+
+func (e *Env) pathValue(old string) string {
+	p := strings.Join(e.Path, string(os.PathListSeparator))
+	switch {
+	case p == "":
+		return old
+	case old == "":
+		return p
+	}
+	return p + string(os.PathListSeparator) + old
+}
+
+// Environ is the variables as KEY=VALUE, sorted, PATH last (computed from
+// getenv("PATH")).
+func (e *Env) Environ(getenv func(string) string) []string {
+	var out []string
+	for _, k := range e.keys() {
+		out = append(out, k+"="+e.Vars[k])
+	}
+	if len(e.Path) > 0 {
+		out = append(out, "PATH="+e.pathValue(getenv("PATH")))
+	}
+	return out
+}
+
+// Setenv exports the variables into this process (PATH prefixed).
+func (e *Env) Setenv() error {
+	for _, kv := range e.Environ(os.Getenv) {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shell renders the variables as `export KEY=VALUE` lines for a POSIX
+// shell (eval "$(testbed env)"); PATH last, in front of the shell's own.
+func (e *Env) Shell() string {
+	var b strings.Builder
+	for _, k := range e.keys() {
+		fmt.Fprintf(&b, "export %s=%s\n", k, ShellQuote(e.Vars[k]))
+	}
+	if len(e.Path) > 0 {
+		fmt.Fprintf(&b, "export PATH=%s:\"$PATH\"\n", ShellQuote(strings.Join(e.Path, ":")))
+	}
+	return b.String()
+}
+
+func (e *Env) keys() []string {
+	keys := make([]string, 0, len(e.Vars))
+	for k := range e.Vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ShellQuote quotes s as one word for a POSIX shell: as is when it holds
+// only characters no shell treats specially, else in single quotes, each
+// ' written as '\” (close, escaped quote, reopen). Inside single quotes
+// nothing is special, newlines included, so every string without a NUL
+// byte comes back unchanged.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func isName(s string) bool {
@@ -61,131 +167,4 @@ func isName(s string) bool {
 		}
 	}
 	return true
-}
-
-// shellWord reads one shell word (the whole of s) the way bash would in an
-// assignment, without command substitution, globbing or word splitting.
-func shellWord(s string, lookup func(string) string) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\':
-			if i+1 < len(s) {
-				b.WriteByte(s[i+1])
-			}
-			i += 2
-		case c == '\'':
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				return "", fmt.Errorf("unterminated ' in %q", s)
-			}
-			b.WriteString(s[i+1 : i+1+j])
-			i += j + 2
-		case c == '$' && i+1 < len(s) && s[i+1] == '\'':
-			j, v, err := ansiC(s[i+2:])
-			if err != nil {
-				return "", err
-			}
-			b.WriteString(v)
-			i += 2 + j
-		case c == '$':
-			n, v, err := expand(s[i:], lookup)
-			if err != nil {
-				return "", err
-			}
-			b.WriteString(v)
-			i += n
-		case c == '"':
-			i++
-			for {
-				if i >= len(s) {
-					return "", fmt.Errorf("unterminated \" in %q", s)
-				}
-				c := s[i]
-				if c == '"' {
-					i++
-					break
-				}
-				switch {
-				case c == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\", s[i+1]) >= 0:
-					b.WriteByte(s[i+1])
-					i += 2
-				case c == '$':
-					n, v, err := expand(s[i:], lookup)
-					if err != nil {
-						return "", err
-					}
-					b.WriteString(v)
-					i += n
-				case c == '`':
-					return "", fmt.Errorf("unsupported command substitution in %q", s)
-				default:
-					b.WriteByte(c)
-					i++
-				}
-			}
-		case strings.IndexByte(" \t;`|&()<>", c) >= 0:
-			return "", fmt.Errorf("unsupported shell syntax %q in %q", string(c), s)
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-	return b.String(), nil
-}
-
-// expand reads $NAME or ${NAME} at the start of s and returns how many
-// bytes it used and the value; a lone $ is kept as is, and $( or a ${...}
-// that is not a plain name is refused.
-func expand(s string, lookup func(string) string) (int, string, error) {
-	if strings.HasPrefix(s, "$(") {
-		return 0, "", fmt.Errorf("unsupported command substitution in %q", s)
-	}
-	if strings.HasPrefix(s, "${") {
-		if j := strings.IndexByte(s, '}'); j > 2 && isName(s[2:j]) {
-			return j + 1, lookup(s[2:j]), nil
-		}
-		return 0, "", fmt.Errorf("unsupported parameter expansion in %q", s)
-	}
-	j := 1
-	for j < len(s) && isName(s[1:j+1]) {
-		j++
-	}
-	if j == 1 {
-		return 1, "$", nil
-	}
-	return j, lookup(s[1:j]), nil
-}
-
-// ansiC decodes the body of a $'...' word up to its closing quote and
-// returns the bytes consumed (quote included).
-func ansiC(s string) (int, string, error) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'':
-			return i + 1, b.String(), nil
-		case '\\':
-			if i+1 >= len(s) {
-				return 0, "", fmt.Errorf("unterminated $' in %q", s)
-			}
-			i++
-			switch e := s[i]; e {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'e', 'E':
-				b.WriteByte(0x1b)
-			default:
-				b.WriteByte(e)
-			}
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return 0, "", fmt.Errorf("unterminated $' in %q", s)
 }

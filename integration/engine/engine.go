@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/distill-build/distill/integration/testbed"
 	"github.com/moby/buildkit/client"
 )
 
@@ -31,30 +31,18 @@ type Engine struct {
 	log  *os.File
 }
 
-var (
-	rootLine = regexp.MustCompile(`(?m)^root = .*$`)
-	grpcLine = regexp.MustCompile(`(?m)^  address = .*$`)
-	otelLine = regexp.MustCompile(`(?m)^  socketPath = .*$`)
-)
-
-// Start runs buildkitd with the test bed's config file (confPath) rewritten
-// so its state, socket and OpenTelemetry socket live in dir. A dir that
-// already holds an earlier engine's state is reused (a restart). It returns
-// once the engine answers, or fails with the tail of its log.
+// Start runs buildkitd with the test bed's config file (confPath), decoded
+// and written again with its state, socket and OpenTelemetry socket in
+// dir (WriteConfig). A dir that already holds an earlier engine's state is
+// reused (a restart). It returns once the engine answers, or fails with
+// the tail of its log.
 func Start(ctx context.Context, confPath, dir string) (*Engine, error) {
-	conf, err := os.ReadFile(confPath)
+	c, err := testbed.ReadBuildkitdConfig(confPath)
 	if err != nil {
 		return nil, err
 	}
-	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
-	c := rootLine.ReplaceAllString(string(conf), fmt.Sprintf("root = %q", filepath.Join(dir, "state")))
-	c = grpcLine.ReplaceAllString(c, fmt.Sprintf("  address = [%q]", addr))
-	c = otelLine.ReplaceAllString(c, fmt.Sprintf("  socketPath = %q", filepath.Join(dir, "otel.sock")))
-	if !strings.Contains(c, filepath.Join(dir, "state")) || !strings.Contains(c, addr) {
-		return nil, fmt.Errorf("%s: could not rewrite root and grpc address", confPath)
-	}
-	confOut := filepath.Join(dir, "buildkitd.toml")
-	if err := os.WriteFile(confOut, []byte(c), 0o644); err != nil {
+	confOut, addr, err := WriteConfig(c, dir)
+	if err != nil {
 		return nil, err
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "buildkitd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -94,6 +82,18 @@ func Start(ctx context.Context, confPath, dir string) (*Engine, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// WriteConfig points c at dir (state in dir/state, the socket
+// dir/buildkitd.sock, the OpenTelemetry socket dir/otel.sock) and writes it
+// to dir/buildkitd.toml; it returns that path and the engine's address.
+func WriteConfig(c *testbed.BuildkitdConfig, dir string) (path, addr string, err error) {
+	addr = "unix://" + filepath.Join(dir, "buildkitd.sock")
+	c.Root = filepath.Join(dir, "state")
+	c.GRPC.Address = []string{addr}
+	c.OTEL.SocketPath = filepath.Join(dir, "otel.sock")
+	path = filepath.Join(dir, "buildkitd.toml")
+	return path, addr, c.WriteFile(path)
 }
 
 // Stop ends the engine by its PID (TERM, then KILL after 30s) and waits for

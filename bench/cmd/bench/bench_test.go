@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/distill-build/distill/integration/testbed"
 	"github.com/distill-build/distill/spec"
 )
 
@@ -96,22 +98,23 @@ func TestVerifyStepFromRawJSON(t *testing.T) {
 func TestWriteEngineConfMirrors(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "in.toml")
-	conf := "root = \"/x\"\n\n[registry.\"docker.io\"]\n  mirrors = [\"localhost:5000\"]\n\n[registry.\"gcr.io\"]\n  mirrors = [\"localhost:5000\"]\n\n[registry.\"ghcr.io\"]\n  mirrors = [\"localhost:5000\"]\n"
-	if err := os.WriteFile(src, []byte(conf), 0o644); err != nil {
+	in := testbed.NewBuildkitdConfig("/x", "unix:///x/buildkitd.sock", "/x/otel.sock", "localhost:5000", 5000)
+	if err := in.WriteFile(src); err != nil {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(dir, "out.toml")
 	if err := writeEngineConf(src, dst, "localhost:5000/bench-mirror"); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := os.ReadFile(dst)
-	want := strings.Replace(strings.Replace(conf, `docker.io"]
-  mirrors = ["localhost:5000"]`, `docker.io"]
-  mirrors = ["localhost:5000/bench-mirror"]`, 1), `gcr.io"]
-  mirrors = ["localhost:5000"]`, `gcr.io"]
-  mirrors = ["localhost:5000/bench-mirror"]`, 1)
-	if string(out) != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
+	got, err := testbed.ReadBuildkitdConfig(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := testbed.NewBuildkitdConfig("/x", "unix:///x/buildkitd.sock", "/x/otel.sock", "localhost:5000", 5000)
+	want.Registry["docker.io"] = testbed.RegistryMirrors{Mirrors: []string{"localhost:5000/bench-mirror"}}
+	want.Registry["gcr.io"] = testbed.RegistryMirrors{Mirrors: []string{"localhost:5000/bench-mirror"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", got, want)
 	}
 	if err := os.WriteFile(src, []byte("root = \"/x\"\n"), 0o644); err != nil {
 		t.Fatal(err)

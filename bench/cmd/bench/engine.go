@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 
 	bkengine "github.com/distill-build/distill/integration/engine"
+	"github.com/distill-build/distill/integration/testbed"
 )
 
 // engine is a private buildkitd with its own state directory and the test
@@ -65,29 +65,21 @@ func stopAllOnSignal() {
 	}()
 }
 
-// mirrorsLine matches the mirrors of the docker.io and gcr.io sections of
-// the test bed's buildkitd.toml.
-var mirrorsLine = regexp.MustCompile(`(?m)^(\[registry\."(?:docker\.io|gcr\.io)"\]\s*\n\s*mirrors\s*=\s*)\[[^\]]*\]`)
-
 // writeEngineConf writes the test bed's buildkitd.toml with docker.io and
 // gcr.io mirrored to mirror, a registry prefix (BuildKit keeps a mirror's
 // path: docker.io/library/python resolves to <mirror>/library/python). The
 // images are copied there first, so the engine never falls back to the
-// real registries.
+// real registries. The config is decoded and encoded again (TOML), so
+// every other setting is kept as the test bed wrote it.
 func writeEngineConf(src, dst, mirror string) error {
-	b, err := os.ReadFile(src)
+	c, err := testbed.ReadBuildkitdConfig(src)
 	if err != nil {
 		return err
 	}
-	n := 0
-	out := mirrorsLine.ReplaceAllStringFunc(string(b), func(m string) string {
-		n++
-		return mirrorsLine.ReplaceAllString(m, "${1}"+fmt.Sprintf("[%q]", mirror))
-	})
-	if n != 2 {
-		return fmt.Errorf("%s: found %d of the docker.io and gcr.io mirrors sections, want 2", src, n)
+	if err := c.SetMirror(mirror, "docker.io", "gcr.io"); err != nil {
+		return fmt.Errorf("%s: %w", src, err)
 	}
-	return os.WriteFile(dst, []byte(out), 0o644)
+	return c.WriteFile(dst)
 }
 
 func tail(s string, n int) string {

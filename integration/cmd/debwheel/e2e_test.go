@@ -56,16 +56,11 @@ func TestRealWheelsInBuilder(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (chroot into the stand-in builder rootfs)")
 	}
-	kvs, err := bedenv.Read(filepath.Join(work, "testbed.env"), os.Getenv)
+	env, err := bedenv.Read(bedenv.Path(work))
 	if err != nil {
 		t.Fatalf("the test bed is not up (%v): run `integration/testbed/testbed.sh with go test ...`", err)
 	}
-	index := ""
-	for _, kv := range kvs {
-		if kv[0] == "DISTILL_INDEX_URL" {
-			index = strings.TrimSuffix(kv[1], "/") + "/"
-		}
-	}
+	index := strings.TrimSuffix(env.Vars["DISTILL_INDEX_URL"], "/") + "/"
 	if resp, err := http.Get(index + "flask/"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("the index at %s does not serve flask (%v %v): run `testbed.sh setup` and `testbed.sh up`", index, err, resp)
 	}

@@ -37,7 +37,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.distill, "distill", "bin/distill", "path to the distill CLI")
 	flag.StringVar(&o.example, "example", "examples/python-http", "the example directory to build")
-	flag.StringVar(&o.envFile, "env", filepath.Join(work, "testbed.env"), "the test bed's environment file (`export KEY=VALUE` lines written by `make setup`)")
+	flag.StringVar(&o.envFile, "env", bedenv.Path(work), "the test bed's environment file (JSON, written by `make setup`)")
 	flag.StringVar(&o.out, "out", filepath.Join(work, "demo"), "directory for the image tarball and the unpacked rootfs")
 	flag.StringVar(&o.image, "image", "", "use this OCI tarball instead of building (skips the build)")
 	flag.DurationVar(&o.buildTimeout, "build-timeout", 20*time.Minute, "how long the build may take")
@@ -66,12 +66,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	tarPath := o.image
 	var buildTime time.Duration
 	if tarPath == "" {
-		env, err := bedenv.Read(o.envFile, os.Getenv)
+		env, err := bedenv.Read(o.envFile)
 		if err != nil {
 			return fmt.Errorf("reading the test bed environment: %w (bring the test bed up with `make setup`)", err)
 		}
-		for _, kv := range env {
-			os.Setenv(kv[0], kv[1])
+		if err := env.Setenv(); err != nil {
+			return err
 		}
 		if os.Getenv("BUILDKIT_HOST") == "" {
 			return fmt.Errorf("%s sets no BUILDKIT_HOST, so there is no engine to build on", o.envFile)

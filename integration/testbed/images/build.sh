@@ -2,14 +2,18 @@
 # Build the test bed's stand-in base images from Debian packages and push them to $REG.
 #
 #   build.sh all | build.sh <name>... | build.sh list
+#   build.sh apt SUITE    (re)fetch the lists of SUITE's private apt dir $DISTILL_WORK/apt/SUITE
+#                         (the test bed's real wheels take trixie .debs through it)
 #
 # Env: REG (plain-http registry, e.g. localhost:5000), DISTILL_WORK (default <repo>/.work),
 #      PATH with crane (default $DISTILL_WORK/bin is prepended), optional DISTILL_IMAGES_JOBS (parallel
 #      builds, default 4), DISTILL_APT_MIRROR / DISTILL_APT_SECURITY_MIRROR (default: this machine's
 #      apt sources).
 # Each image is built under $DISTILL_WORK/fixtures/<name>/ (rootfs/, layer.tar) and cached by the
-# hash of its recipe (recipes/<name>.sh + lib.sh + suite + extra inputs); the push is skipped when
-# the registry already serves the digest pushed last time. Needs root (chroot, mknod, chown).
+# hash of its recipe (recipes/<name>.sh + lib.sh + the standin helper's Go source + suite + extra
+# inputs); the push is skipped when the registry already serves the digest pushed last time. Needs
+# root (chroot, mknod, chown). The standin helper (integration/cmd/standin: the venv checks' wheel,
+# the static Go checks) is built once per run into $DISTILL_WORK/bin with this machine's Go.
 set -euo pipefail
 # Everything runs from main(), called on the last line: bash reads a script while running it, so
 # an edit to this file during a run must not change the run.
@@ -17,11 +21,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ALL=(golang-1.26-bookworm python-3.13-slim-trixie python-3.11-slim-bookworm chainguard-python-dev
      distroless-python3-debian13 distroless-python3-debian12 chainguard-python distroless-static-debian13)
 
-usage() { echo "usage: $0 all | list | <name>...   (names: ${ALL[*]})" >&2; exit 2; }
+usage() { echo "usage: $0 all | list | apt SUITE | <name>...   (names: ${ALL[*]})" >&2; exit 2; }
 
-recipe_hash() {  # recipe text + shared helpers + suite + the recipe's extra inputs
+recipe_hash() {  # recipe text + shared helpers + standin source + suite + the recipe's extra inputs
   ( source "$HERE/recipes/$1.sh"
-    { cat "$HERE/lib.sh" "$HERE/recipes/$1.sh"; echo "suite=$SUITE"; if declare -F extra_inputs >/dev/null; then extra_inputs; fi; } \
+    { cat "$HERE/lib.sh" "$HERE/recipes/$1.sh" "$REPO"/integration/cmd/standin/*.go; echo "suite=$SUITE"; if declare -F extra_inputs >/dev/null; then extra_inputs; fi; } \
       | sha256sum | cut -d' ' -f1 )
 }
 
@@ -73,16 +77,23 @@ reap() {  # wait for one job, report it
 
 main() {
   [ $# -gt 0 ] || usage
-  case $1 in
-    all) set -- "${ALL[@]}" ;;
-    list) for n in "${ALL[@]}"; do (source "$HERE/recipes/$n.sh"; echo "$n $IMAGE"); done; return 0 ;;
-  esac
-  local n
-  for n in "$@"; do [ -f "$HERE/recipes/$n.sh" ] || usage; done
-
   REPO=$(cd "$HERE/../../.." && pwd)
   export W=${DISTILL_WORK:-$REPO/.work}
   export PATH=$W/bin:$PATH
+  case $1 in
+    all) set -- "${ALL[@]}" ;;
+    list) for n in "${ALL[@]}"; do (source "$HERE/recipes/$n.sh"; echo "$n $IMAGE"); done; return 0 ;;
+    apt)
+      [ $# -eq 2 ] || usage
+      mkdir -p "$W/apt"
+      # shellcheck source=lib.sh
+      NAME=apt-$2; source "$HERE/lib.sh"
+      apt_mirrors
+      RUN_ID="apt-$$-$(date +%s%N)" apt_setup "$2"
+      return 0 ;;
+  esac
+  local n
+  for n in "$@"; do [ -f "$HERE/recipes/$n.sh" ] || usage; done
   REG=${REG:?set REG, e.g. localhost:5000}
   JOBS=${DISTILL_IMAGES_JOBS:-4}
   export RUN_ID="$$-$(date +%s%N)"
@@ -91,7 +102,7 @@ main() {
   if ! command -v mmdebstrap >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
   fi
-  mkdir -p "$W"/{fixtures,tmp,logs/images,apt,debs}
+  mkdir -p "$W"/{bin,fixtures,tmp,logs/images,apt,debs}
   # one build.sh per work dir at a time (a second one waits, then finds everything cached)
   exec 8>"$W/fixtures/.build.lock"
   flock -w 1800 8 || { echo "build.sh: $W/fixtures/.build.lock is held by another build.sh" >&2; exit 1; }
@@ -99,6 +110,10 @@ main() {
   # shellcheck source=lib.sh
   source "$HERE/lib.sh"
   apt_mirrors; export MIRROR SECMIRROR
+  command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+  export STANDIN=$W/bin/standin
+  (cd "$REPO" && env -u GOFLAGS CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -o "$STANDIN" ./integration/cmd/standin) \
+    || { echo "build.sh: building the standin helper (integration/cmd/standin) failed" >&2; exit 1; }
 
   local start=$SECONDS
   exec 3>&2; export LOG_FD=3   # log() lines also go to the console

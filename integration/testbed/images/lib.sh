@@ -330,28 +330,10 @@ assert_no_shell() {
 # pieces shared by the python images
 # ---------------------------------------------------------------------------------------------
 # a tiny wheel with a console script, for the venv checks: mkwheel -> $R/tmp/whl/thewheel-1.0-py3-none-any.whl
-mkwheel() {  # run with the rootfs' own python (the host may have none)
-  mkdir -p "$R/tmp/whl"
-  cat > "$R/tmp/whl/mkwheel.py" <<'EOF'
-import base64, hashlib, zipfile
-name, ver = "thewheel", "1.0"; di = f"{name}-{ver}.dist-info"
-files = {f"{name}/__init__.py": b"import sys\ndef main():\n    print('thewheel on', sys.executable)\n",
-         f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n".encode(),
-         f"{di}/WHEEL": b"Wheel-Version: 1.0\nGenerator: handmade\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-         f"{di}/entry_points.txt": f"[console_scripts]\n{name}-hello = {name}:main\n".encode()}
-rec = ""
-for p, d in files.items():
-    h = base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
-    rec += f"{p},sha256={h},{len(d)}\n"
-files[f"{di}/RECORD"] = (rec + f"{di}/RECORD,,\n").encode()
-with zipfile.ZipFile(f"/tmp/whl/{name}-{ver}-py3-none-any.whl", "w") as z:
-    for p, d in files.items():
-        z.writestr(zipfile.ZipInfo(p, date_time=(1980, 1, 1, 0, 0, 0)), d)
-EOF
-  # as a user that cannot write to the stdlib: a root run would leave fresh .pyc files behind,
-  # and those are not byte-reproducible
+# (written on the host by the standin helper, integration/cmd/standin; owned by the build user 10001)
+mkwheel() {
+  "$STANDIN" wheel "$R/tmp/whl" >/dev/null || die "standin wheel failed"
   chown -R 10001:10001 "$R/tmp/whl"
-  ch_as 10001:10001 "$R" "$1" /tmp/whl/mkwheel.py
 }
 # site-packages for a Debian interpreter: site is FROZEN (3.11+), so site.py edits do nothing and
 # Debian's site only knows dist-packages -> a real sitecustomize adds <base_prefix>/lib/pythonX.Y/site-packages
@@ -422,7 +404,7 @@ print(\"builder python ok:\", sys.version.split()[0], sys.executable)'
     python3 -m pip --version | grep -q ' from /usr/local/lib/python$v/site-packages/pip '
     pip --version; pip$v --version >/dev/null; pip3 --version >/dev/null"
   ch "$R" python3 -c 'import platform; print(platform.python_version())' > "$F/python-version"
-  mkwheel "/usr/local/bin/python$v"
+  mkwheel
   # venv recipes as a passwd-less build user (no writes to the system: stdlib .pyc stay untouched)
   log "venv checks"
   ln -s "/usr/local/bin/python$v" "$R/usr/bin/python$v"
@@ -514,78 +496,14 @@ print('chainguard python ok:', sys.version.split()[0], ssl.OPENSSL_VERSION)"
 assert_no_pyc() { local p; p=$(find "$R/usr/lib" -name '*.pyc' -print -quit); [ -z "$p" ] || die "stray .pyc: $p"; }
 
 # ---------------------------------------------------------------------------------------------
-# gocheck: a small static Go program, built once per source with this machine's Go (its build
-# cache is warm; compiling inside the image would take a minute), run inside a rootfs:
-#   /gocheck certs                  the system CA pool (SSL_CERT_FILE unset) has >= 100 CAs
-#   /gocheck user NAME UID HOME     user.Current() from /etc/passwd (pure Go) matches
-#   /gocheck tz                     tzdata: time.LoadLocation works
-#   /gocheck writable DIR...        the current user can create files there
+# standin_check UID:GID CHECK...: the standin helper (integration/cmd/standin, static, built once per
+# build.sh run with this machine's Go: its build cache is warm, compiling inside the image would take
+# a minute), copied into the rootfs and run there under chroot as UID:GID. Checks: certs (system CA
+# pool), user NAME UID HOME, tz, writable DIR... (see `standin` in integration/cmd/standin).
 # ---------------------------------------------------------------------------------------------
-gocheck_run() {  # gocheck_run UID:GID ARGS...
+standin_check() {
   local u=$1; shift
-  local d=$W/tmp/gocheck go; go=$(command -v go || echo /usr/local/go/bin/go)
-  (
-    flock 9
-    mkdir -p "$d"
-    cat > "$d/main.go.new" <<'GO'
-package main
-
-import (
-	"crypto/x509"
-	"fmt"
-	"os"
-	"os/user"
-	"time"
-)
-
-func fail(f string, a ...any) { fmt.Fprintf(os.Stderr, "gocheck: "+f+"\n", a...); os.Exit(1) }
-
-func main() {
-	args := os.Args[1:]
-	for len(args) > 0 {
-		switch args[0] {
-		case "certs":
-			pool, err := x509.SystemCertPool()
-			if err != nil || len(pool.Subjects()) < 100 { //nolint:staticcheck
-				fail("system cert pool: %v", err)
-			}
-			fmt.Println("gocheck: system cert pool ok:", len(pool.Subjects()), "CAs") //nolint:staticcheck
-			args = args[1:]
-		case "user":
-			u, err := user.Current()
-			if err != nil || u.Username != args[1] || u.Uid != args[2] || u.HomeDir != args[3] {
-				fail("user: %+v %v", u, err)
-			}
-			fmt.Println("gocheck: user ok:", u.Username, u.Uid, u.HomeDir)
-			args = args[4:]
-		case "tz":
-			if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
-				fail("tz: %v", err)
-			}
-			args = args[1:]
-		case "writable":
-			for _, dir := range args[1:] {
-				f, err := os.CreateTemp(dir, "w")
-				if err != nil {
-					fail("writable: %v", err)
-				}
-				f.Close()
-				os.Remove(f.Name())
-			}
-			args = nil
-		default:
-			fail("unknown check %q", args[0])
-		}
-	}
-}
-GO
-    printf 'module gocheck\n\ngo 1.21\n' > "$d/go.mod"
-    if ! cmp -s "$d/main.go.new" "$d/main.go" || [ ! -x "$d/gocheck" ]; then
-      mv "$d/main.go.new" "$d/main.go"
-      (cd "$d" && env -u GOFLAGS CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off "$go" build -trimpath -o gocheck .)
-    fi
-  ) 9>"$W/tmp/gocheck.lock" || die "building gocheck failed"
-  install -m755 "$d/gocheck" "$R/gocheck"
-  env -i /usr/sbin/chroot --userspec="$u" "$R" /gocheck "$@" || { rm -f "$R/gocheck"; die "gocheck $* failed"; }
-  rm -f "$R/gocheck"
+  install -m755 "$STANDIN" "$R/standin"
+  env -i /usr/sbin/chroot --userspec="$u" "$R" /standin check "$@" || { rm -f "$R/standin"; die "standin check $* failed"; }
+  rm -f "$R/standin"
 }

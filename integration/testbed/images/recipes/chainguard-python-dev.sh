@@ -28,7 +28,7 @@ build_rootfs() {
   printf 'root:x:0:\nnonroot:x:65532:\n' > "$R/etc/group"
   for a in apt apt-get dpkg dpkg-deb apk rpm; do [ ! -e "$R/usr/bin/$a" ] || die "has $a"; done
   check_chainguard_python
-  mkwheel /usr/bin/python3.13
+  mkwheel
   devnull_on
   ch_as 65532:65532 "$R" /bin/sh -ec 'cd /tmp
     /usr/bin/pip --version | grep -q " from /usr/lib/python3.13/site-packages/pip "

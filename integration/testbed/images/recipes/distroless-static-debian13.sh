@@ -15,7 +15,7 @@ build_rootfs() {
   [ ! -e "$R/usr/lib/x86_64-linux-gnu/libc.so.6" ] || die "has a libc"
   [ "$(stat -c %a "$R/tmp")" = 1777 ] && [ "$(stat -c %u:%g "$R/home/nonroot")" = 65532:65532 ] || die "tmp/home modes"
   # a static Go program run as 65532: user lookup, CA pool, tzdata, writable /tmp and home
-  gocheck_run 65532:65532 user nonroot 65532 /home/nonroot certs tz writable /tmp /home/nonroot
+  standin_check 65532:65532 user nonroot 65532 /home/nonroot certs tz writable /tmp /home/nonroot
 }
 image_config() {
   CONFIG=(-u 65532 -w /home/nonroot -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

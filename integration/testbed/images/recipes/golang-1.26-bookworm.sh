@@ -18,8 +18,8 @@ build_rootfs() {
   # checks: as a passwd-less build user, like the frontend Dockerfile's USER 10001:10001
   [ "$(grep -c 'BEGIN CERTIFICATE' "$R/etc/ssl/certs/ca-certificates.crt")" -gt 100 ] || die "CA bundle missing"
   # (compiling inside the image would take a minute on a busy 2-core machine: the CA store is
-  # checked with the host-built gocheck, the toolchain with commands that need no compiling)
-  gocheck_run 10001:10001 certs writable /tmp /go/src /go/bin
+  # checked with the host-built standin helper, the toolchain with commands that need no compiling)
+  standin_check 10001:10001 certs writable /tmp /go/src /go/bin
   devnull_on
   # GOROOT: the chroot has no /proc, so go cannot find itself via /proc/self/exe (a container can)
   if ! env -i GOROOT=/usr/local/go PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
