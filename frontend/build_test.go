@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/internal/gatewaytest"
 	"github.com/distill-build/distill/lock"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -171,7 +173,14 @@ func TestBuildReadsTheLockBesideTheSpec(t *testing.T) {
 	if !missing() {
 		t.Fatal("no lock anywhere, and the check does not report MissingLock")
 	}
-	lf := tableLock(t)
+	in, err := inputs.Load(context.Background(), inputs.Dir{Context: dir, SpecFile: specFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := gatewaytest.LockFile(in.Pair)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, lock.Filename), lf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -193,25 +202,13 @@ func TestBuildReadsTheLockBesideTheSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, img := range gatewaytest.Images {
-		if !usesImage(t, def, img.Ref+"@"+img.Digest.String()) {
-			t.Errorf("the image does not use %s by its locked digest", img.Ref)
-		}
-	}
-}
-
-// tableLock is a distill.lock of the examples' pair with the digests the
-// fake registry serves.
-func tableLock(t *testing.T) []byte {
-	t.Helper()
-	f := &lock.File{LockVersion: lock.Version}
-	for i, role := range []string{lock.RoleBuilder, lock.RoleRuntime} {
-		img := gatewaytest.Images[i]
-		f.Bases = append(f.Bases, lock.Base{Role: role, Ref: img.Ref, Digest: img.Digest, Python: "3.13"})
-	}
-	dt, err := f.Marshal()
+	bases, err := gatewaytest.Bases(in.Pair)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dt
+	for _, img := range []assemble.Image{bases.Builder, bases.Runtime} {
+		if !slices.Contains(c.Resolved(), img.Pinned()) || !usesImage(t, def, img.Pinned()) {
+			t.Errorf("%s was not resolved and used by its locked digest (resolved: %v)", img.Ref, c.Resolved())
+		}
+	}
 }

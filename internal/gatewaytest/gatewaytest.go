@@ -35,6 +35,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/lock"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -73,6 +74,7 @@ type Client struct {
 	mu       sync.Mutex
 	solved   []*pb.Definition
 	warnings []Warning
+	resolved []string
 }
 
 // Warning is one warning the build sent.
@@ -115,6 +117,9 @@ func (c *Client) CurrentFrontend() (*llb.State, error) {
 // table's digest (a locked base). Another digest, or a platform the image
 // is not for, is an error, as from a registry.
 func (c *Client) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	c.mu.Lock()
+	c.resolved = append(c.resolved, ref)
+	c.mu.Unlock()
 	name, want, _ := strings.Cut(ref, "@")
 	img, ok := Lookup(name)
 	if !ok {
@@ -158,6 +163,13 @@ func (c *Client) Warnings() []Warning {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.warnings)
+}
+
+// Resolved are the references the build resolved, in order.
+func (c *Client) Resolved() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.resolved)
 }
 
 // Solved are the definitions solved other than sources, in order.
@@ -638,4 +650,21 @@ func ResultDefinition(res *client.Result) (*pb.Definition, error) {
 		return nil, errors.New("the result has no reference")
 	}
 	return Definition(ref)
+}
+
+// LockFile is a distill.lock of the pair with the digests the table
+// serves: a lock that is current.
+func LockFile(pair assemble.Pair) ([]byte, error) {
+	bases, err := Bases(pair)
+	if err != nil {
+		return nil, err
+	}
+	f := &lock.File{LockVersion: lock.Version}
+	for _, b := range []struct {
+		role string
+		img  assemble.Image
+	}{{lock.RoleBuilder, bases.Builder}, {lock.RoleRuntime, bases.Runtime}} {
+		f.Bases = append(f.Bases, lock.Base{Role: b.role, Ref: b.img.Ref, Digest: b.img.Digest, Platforms: []string{platforms.Format(Platform)}, Python: pair.Version})
+	}
+	return f.Marshal()
 }
