@@ -212,3 +212,34 @@ func TestBuildReadsTheLockBesideTheSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildReadsTheOverriddenBasesPython: with base overrides the frontend
+// reads which Python each image carries (following python3's links in the
+// image), and refuses a python.version the runtime does not have.
+func TestBuildReadsTheOverriddenBasesPython(t *testing.T) {
+	for _, tc := range []struct {
+		version, want string
+	}{
+		{"3.13", ""},
+		{"3.11", "carries Python 3.13 (/usr/bin/python3)"},
+	} {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS("../examples/python-http")); err != nil {
+			t.Fatal(err)
+		}
+		specFile := filepath.Join(dir, DefaultFilename)
+		spec := "apiVersion: distill/v1\nname: override\nlanguage: python\npython:\n  version: \"" + tc.version + "\"\n" +
+			"base:\n  builder: " + gatewaytest.Images[0].Ref + "\n  runtime: " + gatewaytest.Images[1].Ref + "\n" +
+			"app:\n  include: [app.py]\n  entrypoint: [python, app.py]\n"
+		if err := os.WriteFile(specFile, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Build(context.Background(), gatewaytest.New(dir, specFile, nil))
+		if tc.want == "" && err != nil {
+			t.Errorf("python.version %s: %v", tc.version, err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("python.version %s: got %v, want an error containing %q", tc.version, err, tc.want)
+		}
+	}
+}
