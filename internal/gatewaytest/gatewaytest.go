@@ -198,7 +198,7 @@ func (c *Client) Solve(_ context.Context, req client.SolveRequest) (*client.Resu
 	if req.Definition == nil || len(req.Definition.Def) == 0 {
 		return res, nil
 	}
-	head, err := Head(req.Definition)
+	head, err := head(req.Definition)
 	if err != nil {
 		return nil, err
 	}
@@ -223,8 +223,8 @@ func (c *Client) Solve(_ context.Context, req client.SolveRequest) (*client.Resu
 	return res, nil
 }
 
-// Head is the op a definition's result is the output of.
-func Head(def *pb.Definition) (*pb.Op, error) {
+// head is the op a definition's result is the output of.
+func head(def *pb.Definition) (*pb.Op, error) {
 	var last pb.Op
 	if err := last.UnmarshalVT(def.Def[len(def.Def)-1]); err != nil {
 		return nil, err
