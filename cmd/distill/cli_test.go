@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/distill-build/distill/internal/gatewaytest"
+	"github.com/distill-build/distill/lock"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -104,5 +107,54 @@ func TestFailedDialLeavesNoOutputFile(t *testing.T) {
 	}
 	if _, err := os.Stat(dest); !os.IsNotExist(err) {
 		t.Errorf("a failed build left %s behind (stat: %v)", dest, err)
+	}
+}
+
+// TestValidateReadsTheLockBesideTheSpec: `distill validate -f
+// sub/distill.yaml DIR` reads sub/distill.lock, as a build does (the lock
+// is beside the spec, in the `dockerfile` local), and not DIR/distill.lock.
+func TestValidateReadsTheLockBesideTheSpec(t *testing.T) {
+	example, err := filepath.Abs("../../examples/python-http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lockIn      string // directory of distill.lock, relative to DIR
+		missingLock bool
+	}{
+		{"sub", false},
+		{".", true},
+	} {
+		dir := t.TempDir()
+		sub := filepath.Join(dir, "sub")
+		if err := os.CopyFS(dir, os.DirFS(example)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		specFile := filepath.Join(sub, "distill.yaml")
+		if err := os.Rename(filepath.Join(dir, "distill.yaml"), specFile); err != nil {
+			t.Fatal(err)
+		}
+		in, _, _, err := validateFindings(context.Background(), dir, specFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf, err := gatewaytest.LockFile(in.Pair)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, tc.lockIn, lock.Filename), lf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		out, err := run(t, "validate", "-f", "sub/distill.yaml", ".")
+		if err != nil || !strings.Contains(out, "sub/distill.yaml: ok (") {
+			t.Errorf("lock in %s: validate failed: %v %s", tc.lockIn, err, out)
+		}
+		if got := strings.Contains(out, "MissingLock"); got != tc.missingLock {
+			t.Errorf("lock in %s: MissingLock reported %v, want %v:\n%s", tc.lockIn, got, tc.missingLock, out)
+		}
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/distill-build/distill/frontend"
-	"github.com/distill-build/distill/internal/version"
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/inputs"
+	"github.com/distill-build/distill/internal/version"
 	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/pydeps"
@@ -62,25 +62,12 @@ the registry whether the locked tags moved.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, path := specPath(file, args)
-			in, err := inputs.Load(cmd.Context(), inputs.Dir{Context: dir, SpecFile: path})
+			in, pol, findings, err := validateFindings(cmd.Context(), dir, path)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return exitError{1}
 			}
 			s, pair := in.Spec, in.Pair
-			// a lock is checked against pyproject.toml (and parsed whole)
-			// here as in a build, for the default platform and the pair's
-			// Python: a stale lock should not wait for the build to fail
-			if err := in.Project.Precheck(cmd.Context(), s, pair, offlinePlatform); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
-			}
-			pol, err := lint.NewPolicy(s, nil)
-			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
-			}
-			findings := pol.Apply(frontend.Findings(in, offlineBases(pair)))
 			for _, f := range findings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s\n  more: %s\n", f.Text(s, "warning"), f.Rule.URL)
 			}
@@ -94,6 +81,27 @@ the registry whether the locked tags moved.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "spec file (default DIR/distill.yaml)")
 	return cmd
+}
+
+// validateFindings reads the inputs from the directory the way a build
+// does and returns the findings `validate` reports: the check rules, under
+// the spec's policy, with the lock compared to the spec only (no registry).
+func validateFindings(ctx context.Context, dir, path string) (*inputs.Inputs, lint.Policy, []lint.Finding, error) {
+	in, err := inputs.Load(ctx, inputs.Dir{Context: dir, SpecFile: path})
+	if err != nil {
+		return nil, lint.Policy{}, nil, err
+	}
+	// a lock is checked against pyproject.toml (and parsed whole) here as
+	// in a build, for the default platform and the pair's Python: a stale
+	// lock should not wait for the build to fail
+	if err := in.Project.Precheck(ctx, in.Spec, in.Pair, offlinePlatform); err != nil {
+		return nil, lint.Policy{}, nil, err
+	}
+	pol, err := lint.NewPolicy(in.Spec, nil)
+	if err != nil {
+		return nil, lint.Policy{}, nil, err
+	}
+	return in, pol, pol.Apply(frontend.Findings(in, offlineBases(in.Pair))), nil
 }
 
 // offlinePlatform is what commands without an engine plan for.
@@ -176,8 +184,15 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 			x.img.Digest = b.Digest
 		}
 	}
+	return localDefinition(ctx, in, bases, *helper)
+}
+
+// localDefinition is the LLB of the runtime image planned from inputs read
+// from the local directory, with the given bases and helper: the context
+// is the `context` local with the build's excludes, as the frontend's.
+func localDefinition(ctx context.Context, in *inputs.Inputs, bases assemble.Bases, helper assemble.Helper) (*llb.Definition, error) {
 	ctxState := llb.Local("context", llb.ExcludePatterns(in.ContextExcludes()), llb.SharedKeyHint("context"))
-	out, err := frontend.Describe(ctx, in, bases, assemble.Options{Context: ctxState, Platform: offlinePlatform, Helper: *helper}, nil)
+	out, err := frontend.Describe(ctx, in, bases, assemble.Options{Context: ctxState, Platform: offlinePlatform, Helper: helper}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -292,4 +307,3 @@ func writeMetadata(path string, resp map[string]string) error {
 	}
 	return os.WriteFile(path, dt, 0o644)
 }
-
