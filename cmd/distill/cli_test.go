@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,41 @@ func TestValidateReadsTheLockBesideTheSpec(t *testing.T) {
 		if got := strings.Contains(out, "MissingLock"); got != tc.missingLock {
 			t.Errorf("lock in %s: MissingLock reported %v, want %v:\n%s", tc.lockIn, got, tc.missingLock, out)
 		}
+	}
+}
+
+// distill llb describes the build for the platform asked, not always
+// linux/amd64, and refuses a value that is not a platform.
+func TestLLBPlatform(t *testing.T) {
+	platformsOf := func(out string) map[string]bool {
+		seen := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var op struct {
+				Op struct {
+					Platform struct {
+						Architecture string `json:"Architecture"`
+					} `json:"platform"`
+				} `json:"op"`
+			}
+			if err := json.Unmarshal([]byte(line), &op); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			if a := op.Op.Platform.Architecture; a != "" {
+				seen[a] = true
+			}
+		}
+		return seen
+	}
+	for _, tc := range []struct{ flag, arch string }{{"linux/amd64", "amd64"}, {"linux/arm64", "arm64"}} {
+		out, err := run(t, "llb", "--json", "--platform", tc.flag, "../../examples/python-http")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.flag, err, out)
+		}
+		if got := platformsOf(out); len(got) != 1 || !got[tc.arch] {
+			t.Errorf("--platform %s: ops for %v, want only %s", tc.flag, got, tc.arch)
+		}
+	}
+	if out, err := run(t, "llb", "--platform", "not a platform", "../../examples/python-http"); err == nil || !strings.Contains(err.Error(), `--platform "not a platform"`) {
+		t.Errorf("a bad platform: %v\n%s", err, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/containerd/platforms"
 	"io"
 	"os"
 	"path"
@@ -135,10 +136,10 @@ func readDockerignore(dir string) ([]string, error) {
 }
 
 func llbCmd() *cobra.Command {
-	var file string
+	var file, platform string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "llb [-f FILE] [DIR]",
+		Use:   "llb [-f FILE] [--platform P] [DIR]",
 		Short: "Print the LLB definition distill generates (binary for `buildctl build`, or --json)",
 		Long: `Print the LLB for DIR's distill.yaml without a BuildKit engine. Base images
 appear by tag: a real build resolves them to digests first. The binary form
@@ -147,7 +148,11 @@ stable order, for reading and diffing.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, path := specPath(file, args)
-			def, err := offlineDefinition(cmd.Context(), dir, path)
+			p, err := platforms.Parse(platform)
+			if err != nil {
+				return fmt.Errorf("--platform %q: %w (e.g. linux/amd64, linux/arm64)", platform, err)
+			}
+			def, err := offlineDefinition(cmd.Context(), dir, path, platforms.Normalize(p))
 			if err != nil {
 				return err
 			}
@@ -159,6 +164,7 @@ stable order, for reading and diffing.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "spec file (default DIR/distill.yaml)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per op")
+	cmd.Flags().StringVar(&platform, "platform", "linux/amd64", "target platform to describe the build for")
 	return cmd
 }
 
@@ -166,7 +172,7 @@ stable order, for reading and diffing.`,
 // directory, through the frontend's own inputs reading and planning: base
 // images by their locked digest when distill.lock has one, else by tag,
 // with empty configs.
-func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, error) {
+func offlineDefinition(ctx context.Context, dir, path string, p ocispecs.Platform) (*llb.Definition, error) {
 	in, err := inputs.Load(ctx, inputs.Dir{Context: dir, SpecFile: path})
 	if err != nil {
 		return nil, err
@@ -184,21 +190,21 @@ func offlineDefinition(ctx context.Context, dir, path string) (*llb.Definition, 
 			x.img.Digest = b.Digest
 		}
 	}
-	return localDefinition(ctx, in, bases, *helper)
+	return localDefinition(ctx, in, bases, *helper, p)
 }
 
 // localDefinition is the LLB of the runtime image planned from inputs read
 // from the local directory, with the given bases and helper: the context
 // is the `context` local with the build's excludes, as the frontend's.
-func localDefinition(ctx context.Context, in *inputs.Inputs, bases assemble.Bases, helper assemble.Helper) (*llb.Definition, error) {
+func localDefinition(ctx context.Context, in *inputs.Inputs, bases assemble.Bases, helper assemble.Helper, p ocispecs.Platform) (*llb.Definition, error) {
 	ctxState := llb.Local("context", llb.ExcludePatterns(in.ContextExcludes()), llb.SharedKeyHint("context"))
-	out, err := frontend.Describe(ctx, in, bases, assemble.Options{Context: ctxState, Platform: offlinePlatform, Helper: helper}, nil)
+	out, err := frontend.Describe(ctx, in, bases, assemble.Options{Context: ctxState, Platform: p, Helper: helper}, nil)
 	if err != nil {
 		return nil, err
 	}
 	// without a session the local source would get a random id; a fixed one
 	// keeps the output the same run after run
-	return out.Image.Marshal(ctx, llb.Platform(offlinePlatform), llb.LocalUniqueID("distill-llb"))
+	return out.Image.Marshal(ctx, llb.Platform(p), llb.LocalUniqueID("distill-llb"))
 }
 
 // opJSON is one op of a definition in --json form.

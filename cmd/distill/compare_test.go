@@ -120,7 +120,7 @@ func TestCLIAndFrontendAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cliDef, err := localDefinition(ctx, in, bases, *helper)
+				cliDef, err := localDefinition(ctx, in, bases, *helper, offlinePlatform)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -24,7 +24,7 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var out [2]bytes.Buffer
 			for i := range out {
-				def, err := offlineDefinition(context.Background(), dir, specFile)
+				def, err := offlineDefinition(context.Background(), dir, specFile, offlinePlatform)
 				if err != nil {
 					t.Fatal(err)
 				}
