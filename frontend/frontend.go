@@ -86,9 +86,11 @@ func build(ctx context.Context, c client.Client, o Options) (*client.Result, err
 		for _, x := range []struct{ role, ref string }{{lock.RoleBuilder, pair.Builder}, {lock.RoleRuntime, pair.Runtime}} {
 			b := lock.Base{Role: x.role, Ref: x.ref}
 			if registry && in.Lock != nil && !isPinned(x.ref) {
-				if b.Digest, err = resolveDigest(ctx, c, x.ref, defaultPlatform(firstPlatform(bc.TargetPlatforms), c)); err != nil {
+				d, err := resolveDigest(ctx, c, x.ref, defaultPlatform(firstPlatform(bc.TargetPlatforms), c))
+				if err != nil {
 					return nil, err
 				}
+				b.Digest = d
 			}
 			now = append(now, b)
 		}
