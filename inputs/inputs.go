@@ -7,7 +7,6 @@ package inputs
 
 import (
 	"context"
-	"errors"
 
 	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/lang"
@@ -42,16 +41,9 @@ type Inputs struct {
 	Project  assemble.Project
 }
 
-// SpecError marks an error that concerns the spec file (its excerpt and
-// line are worth showing).
-type SpecError struct{ Err error }
-
-func (e *SpecError) Error() string { return e.Err.Error() }
-func (e *SpecError) Unwrap() error { return e.Err }
-
 // Load reads and parses everything a build needs before any image is
-// resolved. Errors in the spec come wrapped in *SpecError; errors in a
-// dependency file as *assemble.FileError.
+// resolved. Errors in the spec are *spec.Error values (with their line);
+// errors in a dependency file come as *assemble.FileError, with that file.
 func Load(ctx context.Context, r Reader) (*Inputs, error) {
 	name, data, err := r.Spec(ctx)
 	if err != nil {
@@ -59,14 +51,14 @@ func Load(ctx context.Context, r Reader) (*Inputs, error) {
 	}
 	s, err := spec.Parse(name, data)
 	if err != nil {
-		return nil, &SpecError{err}
+		return nil, err
 	}
 	in := &Inputs{Spec: s, SpecData: data}
 	if in.Language, err = lang.For(s); err != nil {
-		return nil, &SpecError{err}
+		return nil, err
 	}
 	if in.Pair, err = in.Language.Pair(s); err != nil {
-		return nil, &SpecError{err}
+		return nil, err
 	}
 	dt, err := r.Lock(ctx, name)
 	if err != nil {
@@ -81,11 +73,7 @@ func Load(ctx context.Context, r Reader) (*Inputs, error) {
 		return nil, err
 	}
 	if in.Project, err = in.Language.Load(ctx, s, contextFiles{r, in.ContextExcludes()}); err != nil {
-		var fe *assemble.FileError
-		if errors.As(err, &fe) {
-			return nil, err
-		}
-		return nil, &SpecError{err}
+		return nil, err
 	}
 	return in, nil
 }
