@@ -423,3 +423,43 @@ func TestVerifyOff(t *testing.T) {
 		t.Error("policy.verify off still verifies")
 	}
 }
+
+// TestPrecheck: what needs apt in the builder is refused at its line while
+// the builder is the static image, and allowed with a base.builder.
+func TestPrecheck(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra, want string
+		line              int
+	}{
+		{"aptPackages", "build:\n  aptPackages: [jq]\n",
+			"build.aptPackages needs apt in the builder, and language static's builder gcr.io/distroless/static-debian13:nonroot has none; build the binary before distill, or set base.builder to an image with apt", 9},
+		{"runtimePackages", "  runtimePackages: [libc6]\n",
+			"app.runtimePackages needs apt in the builder, and language static's builder gcr.io/distroless/static-debian13:nonroot has none; set base.builder to a Debian image with apt (the packages come from the runtime's release)", 8},
+		{"with a builder", "  runtimePackages: [libc6]\nbuild:\n  aptPackages: [jq]\nbase:\n  builder: registry.example/debian:13\n", "", 0},
+		{"neither", "", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := parse(t, minimal+tc.extra)
+			l := language(t, s)
+			pair, err := l.Pair(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proj, err := l.Load(context.Background(), s, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = proj.Precheck(context.Background(), s, pair, amd64)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("Precheck = %v", err)
+				}
+				return
+			}
+			var se *spec.Error
+			if !errors.As(err, &se) || se.Msg != tc.want || se.Line != tc.line {
+				t.Errorf("Precheck = %v, want %q at line %d", err, tc.want, tc.line)
+			}
+		})
+	}
+}
