@@ -272,6 +272,9 @@ var (
 		Description: "A compiled module or program needs a shared library that the runtime image does not have.",
 		URL:         ruleURL("MissingLibrary"),
 		Format: func(p Problem, packages []string) string {
+			if p.Kind == "loader" {
+				return fmt.Sprintf("app.entrypoint runs %q, a dynamically linked program whose loader %s the runtime image does not have (a static runtime has no C library), so it cannot start; link it statically (Go: CGO_ENABLED=0), or run it on a runtime with its C library (base.runtime)", p.Program, p.Interpreter)
+			}
 			fix := "add the Debian package that ships it to app.runtimePackages"
 			if len(packages) > 0 {
 				fix = "add it with app.runtimePackages: [" + strings.Join(packages, ", ") + "]"

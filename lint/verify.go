@@ -22,7 +22,7 @@ type Verification struct {
 
 // Problem is one problem the verification found; which fields are set
 // depends on Kind: "entrypoint", "entrypoint-exec",
-// "entrypoint-interpreter", "python-minor", "library", "import" (errors),
+// "entrypoint-interpreter", "python-minor", "library", "loader", "import" (errors),
 // "fallback" (warnings). Its fields are those of the verification's report,
 // in the same order, so the report's type converts to it.
 type Problem struct {
@@ -60,6 +60,9 @@ func Verified(s *spec.Spec, v Verification, hints map[string]string) []Finding {
 			add(info(&RuleEntrypointNotFound), entrypoint.Index(0), true, RuleEntrypointNotFound.Format(p, v.User, v.Interpreter))
 		case "python-minor":
 			add(info(&RulePythonVersionMismatch), spec.Field("python.version"), true, RulePythonVersionMismatch.Format(p, v.Builder, v.Runtime))
+		case "loader":
+			p.Program = specProgram(s, p.Program)
+			add(info(&RuleMissingLibrary), entrypoint.Index(0), true, RuleMissingLibrary.Format(p, nil))
 		case "library":
 			var pkgs []string
 			for _, lib := range p.Missing {

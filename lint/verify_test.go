@@ -91,13 +91,15 @@ func TestVerifiedWithoutInterpreter(t *testing.T) {
 			`app.entrypoint runs "/srv/serve", which is not in the image; check that the build context has it and that app.include copies it (app.exclude and .dockerignore leave files out)`},
 		{Problem{Kind: "entrypoint-exec", Program: "./serve", File: "/srv/serve"},
 			`app.entrypoint runs "/srv/serve" (/srv/serve), which the runtime user 65532:65532 cannot execute; make it executable in the context (chmod +x)`},
+		{Problem{Kind: "loader", Program: "./serve", Interpreter: "/lib64/ld-linux-x86-64.so.2"},
+			`app.entrypoint runs "/srv/serve", a dynamically linked program whose loader /lib64/ld-linux-x86-64.so.2 the runtime image does not have (a static runtime has no C library), so it cannot start; link it statically (Go: CGO_ENABLED=0), or run it on a runtime with its C library (base.runtime)`},
 		// a relative program is the spec's own
 		{Problem{Kind: "entrypoint", Program: "./other", Path: "/usr/bin"},
 			`app.entrypoint runs "./other", which is not in the image; check that the build context has it and that app.include copies it (app.exclude and .dockerignore leave files out)`},
 	} {
 		v.Errors = []Problem{tc.problem}
 		got := Verified(s, v, nil)
-		if len(got) != 1 || got[0].Rule.Name != "EntrypointNotFound" || got[0].Message != tc.want {
+		if len(got) != 1 || got[0].Message != tc.want || !got[0].Error || got[0].Field.String() != "app.entrypoint[0]" {
 			t.Errorf("%+v: got %+v\nwant %s", tc.problem, got, tc.want)
 		}
 	}
