@@ -137,4 +137,3 @@ func (g *gatewayImages) ReadLink(ctx context.Context, img assemble.Image, p stri
 	}
 	return entries[0].Linkname, true, nil
 }
-

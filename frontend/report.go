@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/inputs"
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/spec"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"

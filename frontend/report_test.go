@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/inputs"
 	"github.com/distill-build/distill/lang/python"
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/assemble"
 	"github.com/distill-build/distill/inputs"
+	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/spec"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"

@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/distill-build/distill/frontend"
-	"github.com/distill-build/distill/internal/version"
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/inputs"
+	"github.com/distill-build/distill/internal/version"
 	"github.com/distill-build/distill/lint"
 	"github.com/distill-build/distill/lock"
 	"github.com/distill-build/distill/pydeps"
@@ -292,4 +292,3 @@ func writeMetadata(path string, resp map[string]string) error {
 	}
 	return os.WriteFile(path, dt, 0o644)
 }
-

@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/lang/python"
 	"github.com/distill-build/distill/pydeps"
 	"github.com/distill-build/distill/spec"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/frontend"
 	"github.com/distill-build/distill/lang"
 	"github.com/distill-build/distill/lock"
 	"github.com/moby/buildkit/client"
