@@ -81,7 +81,7 @@ func GenericVerify(pathEnv string) []string {
 // LintVerification is the verification's report as the check rules read
 // it.
 func LintVerification(pair Pair, r *Report) lint.Verification {
-	v := lint.Verification{Builder: pair.Builder, Runtime: pair.Runtime, User: RuntimeUser}
+	v := lint.Verification{Builder: pair.Builder, Runtime: pair.Runtime, User: RuntimeUser, Interpreter: pair.Interpreter}
 	for _, p := range r.Errors {
 		v.Errors = append(v.Errors, lint.Problem(p))
 	}

@@ -278,6 +278,13 @@ func Verify(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	if loader != "" && !executable(loader) {
+		// a dynamic program on a runtime without its loader (no C library:
+		// distroless static) fails to start with "no such file or
+		// directory"; no loader can be asked about its libraries either
+		r.Errors = append(r.Errors, Problem{Kind: "loader", Program: entry[0], Interpreter: loader})
+		loader = ""
+	}
 	checked, problems, _ := CheckLibraries(loader, []string{appDir}, appDir)
 	r.ELFObjects = checked
 	r.Errors = append(r.Errors, problems...)

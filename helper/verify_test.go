@@ -162,6 +162,7 @@ func TestVerify(t *testing.T) {
 	}{
 		{"dynamic", prog, Report{ELFObjects: 1, Errors: []Problem{{Kind: "library", Object: "/server", Missing: []string{"libdistillgone.so"}}}, Warnings: []Problem{}}, "verified: 1 ELF objects, 1 errors, 0 warnings\n"},
 		{"static", static, Report{Errors: []Problem{}, Warnings: []Problem{}}, "verified: 0 ELF objects, 0 errors, 0 warnings\n"},
+		{"no loader", noLoader(t), Report{Errors: []Problem{{Kind: "loader", Program: "./server", Interpreter: "/nonexistent/ld-distill.so.2"}}, Warnings: []Problem{}}, "verified: 0 ELF objects, 1 errors, 0 warnings\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := t.TempDir()
@@ -192,4 +193,16 @@ func TestVerify(t *testing.T) {
 	if string(raw) != want {
 		t.Errorf("report:\n%s\nwant\n%s", raw, want)
 	}
+}
+
+// noLoader builds, with gcc, a dynamic program whose loader (PT_INTERP) does
+// not exist: a dynamic binary on a runtime without a C library.
+func noLoader(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, dir+"/main.c", "int main(void) { return 0; }\n", 0o644)
+	if out, err := exec.Command("gcc", "-Wl,--dynamic-linker=/nonexistent/ld-distill.so.2", "-o", dir+"/prog", dir+"/main.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return dir + "/prog"
 }

@@ -29,11 +29,16 @@ import (
 
 // bed is what the test bed exported in $DISTILL_WORK/testbed.json.
 type bed struct {
-	work      string
-	buildkit  string // BUILDKIT_HOST
-	registry  string // localhost:PORT
-	indexURL  string // http://127.0.0.1:PORT/simple
-	frontend  string // the frontend image the examples' # syntax= names
+	work     string
+	buildkit string // BUILDKIT_HOST
+	registry string // localhost:PORT
+	indexURL string // http://127.0.0.1:PORT/simple
+	frontend string // the frontend image the examples' # syntax= names
+	// syntax is the frontend image by its literal registry address, for
+	// `# syntax=` lines the tests write: $DISTILL_TEST_FRONTEND when set
+	// (a frontend built from another tree than the test bed's), else the
+	// one the test bed built
+	syntax    string
 	distill   string // the CLI binary under test
 	bedErr    error
 	portCount atomic.Int32
@@ -43,7 +48,11 @@ var tb bed
 
 func TestMain(m *testing.M) {
 	tb.load()
-	os.Exit(m.Run())
+	code := m.Run()
+	if tb.distill != "" {
+		os.RemoveAll(filepath.Dir(tb.distill))
+	}
+	os.Exit(code)
 }
 
 func (b *bed) load() {
@@ -66,13 +75,27 @@ func (b *bed) load() {
 	}
 	vars := env.Vars
 	b.buildkit, b.registry, b.indexURL, b.frontend = vars["BUILDKIT_HOST"], vars["DISTILL_REGISTRY"], vars["DISTILL_INDEX_URL"], vars["DISTILL_FRONTEND"]
+	b.syntax = os.Getenv("DISTILL_TEST_FRONTEND")
+	if b.syntax == "" {
+		b.syntax = b.registry + "/distill-build/distill:dev"
+	}
 	if b.buildkit == "" || b.registry == "" || b.indexURL == "" {
 		b.bedErr = fmt.Errorf("%s lacks BUILDKIT_HOST, DISTILL_REGISTRY or DISTILL_INDEX_URL", envFile)
 		return
 	}
-	// the CLI under test is built from this tree, so a stale binary can't pass
-	b.distill = filepath.Join(b.work, "test-bin", "distill")
-	out, err := exec.Command("go", "build", "-o", b.distill, "../cmd/distill").CombinedOutput()
+	// the CLI under test is built from this tree, so a stale binary can't
+	// pass, into a directory of this run, so two trees testing against one
+	// test bed never run each other's; static as `make bin` builds it, since
+	// its helper steps run it in images without a C library
+	bin, err := os.MkdirTemp("", "distill-test-bin-")
+	if err != nil {
+		b.bedErr = err
+		return
+	}
+	b.distill = filepath.Join(bin, "distill")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", b.distill, "../cmd/distill")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.bedErr = fmt.Errorf("building distill: %v\n%s", err, out)
 		return

@@ -55,7 +55,7 @@ func TestExamples(t *testing.T) {
 var syntaxLine = regexp.MustCompile(`(?m)\A# syntax=\S+`)
 
 // localSyntax points the # syntax= directive at the frontend image in the
-// test bed registry by its literal address.
+// test bed registry by its literal address (tb.syntax).
 func localSyntax(s string) string {
-	return syntaxLine.ReplaceAllString(s, "# syntax="+tb.registry+"/distill-build/distill:dev")
+	return syntaxLine.ReplaceAllString(s, "# syntax="+tb.syntax)
 }

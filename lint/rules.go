@@ -223,16 +223,32 @@ var (
 
 	// Found by the start-up verification of the built image (Verified).
 
-	RuleEntrypointNotFound = linter.LinterRule[func(p Problem, user string) string]{
+	// RuleEntrypointNotFound's interpreter is the language's interpreter in
+	// the runtime ("" for a language without one, whose hints then name no
+	// interpreter or venv).
+	RuleEntrypointNotFound = linter.LinterRule[func(p Problem, user, interpreter string) string]{
 		Name:        "EntrypointNotFound",
 		Description: "The entrypoint's program is not in the image, or the runtime user cannot execute it.",
 		URL:         ruleURL("EntrypointNotFound"),
-		Format: func(p Problem, user string) string {
+		Format: func(p Problem, user, interpreter string) string {
 			switch p.Kind {
 			case "entrypoint-exec":
+				if interpreter == "" {
+					return fmt.Sprintf("app.entrypoint runs %q (%s), which the runtime user %s cannot execute; make it executable in the context (chmod +x)", p.Program, p.File, user)
+				}
 				return fmt.Sprintf("app.entrypoint runs %q (%s), which the runtime user %s cannot execute; make it executable in the context, or run it through the interpreter, e.g. [python, %s]", p.Program, p.File, user, p.Program)
 			case "entrypoint-interpreter":
+				if interpreter == "" {
+					return fmt.Sprintf("app.entrypoint runs %q, whose #! line names %s, which the image does not have (distroless images have no shell); run a program, not a script", p.Program, p.Interpreter)
+				}
 				return fmt.Sprintf("app.entrypoint runs %q, whose #! line names %s, which the image does not have (distroless images have no shell); run it through the interpreter, e.g. [python, %s]", p.Program, p.Interpreter, p.Program)
+			}
+			if strings.Contains(p.Program, "/") {
+				// a path is not looked up on PATH
+				return fmt.Sprintf("app.entrypoint runs %q, which is not in the image; check that the build context has it and that app.include copies it (app.exclude and .dockerignore leave files out)", p.Program)
+			}
+			if interpreter == "" {
+				return fmt.Sprintf("app.entrypoint runs %q, which is not on the image's PATH (%s); give its path, e.g. [./%s] for a program in the app directory", p.Program, p.Path, p.Program)
 			}
 			scripts := "none"
 			if len(p.Scripts) > 0 {
@@ -256,6 +272,9 @@ var (
 		Description: "A compiled module or program needs a shared library that the runtime image does not have.",
 		URL:         ruleURL("MissingLibrary"),
 		Format: func(p Problem, packages []string) string {
+			if p.Kind == "loader" {
+				return fmt.Sprintf("app.entrypoint runs %q, a dynamically linked program whose loader %s the runtime image does not have (a static runtime has no C library), so it cannot start; link it statically (Go: CGO_ENABLED=0), or run it on a runtime with its C library (base.runtime)", p.Program, p.Interpreter)
+			}
 			fix := "add the Debian package that ships it to app.runtimePackages"
 			if len(packages) > 0 {
 				fix = "add it with app.runtimePackages: [" + strings.Join(packages, ", ") + "]"

@@ -1,6 +1,9 @@
 package lint
 
 import (
+	"path"
+	"strings"
+
 	"github.com/distill-build/distill/spec"
 )
 
@@ -9,6 +12,9 @@ import (
 type Verification struct {
 	Builder, Runtime string // the base images' references
 	User             string // the runtime user, e.g. "65532:65532"
+	// Interpreter is the language's interpreter in the runtime, "" for a
+	// language without one (a prebuilt binary).
+	Interpreter string
 	// Errors stop the image from starting; Warnings do not (an extension
 	// that silently falls back to pure Python).
 	Errors, Warnings []Problem
@@ -16,7 +22,7 @@ type Verification struct {
 
 // Problem is one problem the verification found; which fields are set
 // depends on Kind: "entrypoint", "entrypoint-exec",
-// "entrypoint-interpreter", "python-minor", "library", "import" (errors),
+// "entrypoint-interpreter", "python-minor", "library", "loader", "import" (errors),
 // "fallback" (warnings). Its fields are those of the verification's report,
 // in the same order, so the report's type converts to it.
 type Problem struct {
@@ -50,9 +56,13 @@ func Verified(s *spec.Spec, v Verification, hints map[string]string) []Finding {
 	for _, p := range v.Errors {
 		switch p.Kind {
 		case "entrypoint", "entrypoint-exec", "entrypoint-interpreter":
-			add(info(&RuleEntrypointNotFound), entrypoint.Index(0), true, RuleEntrypointNotFound.Format(p, v.User))
+			p.Program = specProgram(s, p.Program)
+			add(info(&RuleEntrypointNotFound), entrypoint.Index(0), true, RuleEntrypointNotFound.Format(p, v.User, v.Interpreter))
 		case "python-minor":
 			add(info(&RulePythonVersionMismatch), spec.Field("python.version"), true, RulePythonVersionMismatch.Format(p, v.Builder, v.Runtime))
+		case "loader":
+			p.Program = specProgram(s, p.Program)
+			add(info(&RuleMissingLibrary), entrypoint.Index(0), true, RuleMissingLibrary.Format(p, nil))
 		case "library":
 			var pkgs []string
 			for _, lib := range p.Missing {
@@ -69,6 +79,20 @@ func Verified(s *spec.Spec, v Verification, hints map[string]string) []Finding {
 		add(info(&RuleSilentFallback), runtimePackages, false, RuleSilentFallback.Format(p))
 	}
 	return out
+}
+
+// specProgram is the entrypoint's program as the spec wrote it: the
+// verification runs an absolute one in the app directory as ./NAME
+// (the app is mounted elsewhere there), which no message should show.
+func specProgram(s *spec.Spec, program string) string {
+	wd := s.App.Workdir
+	if wd == "" {
+		wd = spec.DefaultWorkdir
+	}
+	if e := s.App.Entrypoint; len(e) > 0 && path.IsAbs(e[0]) && strings.HasPrefix(program, "./") && path.Join(wd, program) == path.Clean(e[0]) {
+		return e[0]
+	}
+	return program
 }
 
 func dedupe(xs []string) []string {

@@ -13,7 +13,7 @@ func TestVerified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := Verification{Builder: "docker.io/library/python:3.13-slim-trixie", Runtime: "gcr.io/distroless/python3-debian13:nonroot", User: "65532:65532"}
+	v := Verification{Builder: "docker.io/library/python:3.13-slim-trixie", Runtime: "gcr.io/distroless/python3-debian13:nonroot", User: "65532:65532", Interpreter: "/usr/bin/python3.13"}
 	tests := []struct {
 		name    string
 		problem Problem
@@ -70,5 +70,37 @@ func TestVerified(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerifiedWithoutInterpreter: a language without an interpreter gets
+// hints that name none, and an absolute entrypoint in the app directory is
+// named as the spec wrote it, not as the verification ran it.
+func TestVerifiedWithoutInterpreter(t *testing.T) {
+	const src = "apiVersion: distill/v1\nname: a\nlanguage: python\napp:\n  entrypoint: [/srv/serve, -v]\n  workdir: /srv\n"
+	s, err := spec.Parse("distill.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := Verification{Builder: "gcr.io/distroless/static-debian13:nonroot", Runtime: "gcr.io/distroless/static-debian13:nonroot", User: "65532:65532"}
+	for _, tc := range []struct {
+		problem Problem
+		want    string
+	}{
+		{Problem{Kind: "entrypoint", Program: "./serve", Path: "/usr/bin"},
+			`app.entrypoint runs "/srv/serve", which is not in the image; check that the build context has it and that app.include copies it (app.exclude and .dockerignore leave files out)`},
+		{Problem{Kind: "entrypoint-exec", Program: "./serve", File: "/srv/serve"},
+			`app.entrypoint runs "/srv/serve" (/srv/serve), which the runtime user 65532:65532 cannot execute; make it executable in the context (chmod +x)`},
+		{Problem{Kind: "loader", Program: "./serve", Interpreter: "/lib64/ld-linux-x86-64.so.2"},
+			`app.entrypoint runs "/srv/serve", a dynamically linked program whose loader /lib64/ld-linux-x86-64.so.2 the runtime image does not have (a static runtime has no C library), so it cannot start; link it statically (Go: CGO_ENABLED=0), or run it on a runtime with its C library (base.runtime)`},
+		// a relative program is the spec's own
+		{Problem{Kind: "entrypoint", Program: "./other", Path: "/usr/bin"},
+			`app.entrypoint runs "./other", which is not in the image; check that the build context has it and that app.include copies it (app.exclude and .dockerignore leave files out)`},
+	} {
+		v.Errors = []Problem{tc.problem}
+		got := Verified(s, v, nil)
+		if len(got) != 1 || got[0].Message != tc.want || !got[0].Error || got[0].Field.String() != "app.entrypoint[0]" {
+			t.Errorf("%+v: got %+v\nwant %s", tc.problem, got, tc.want)
+		}
 	}
 }

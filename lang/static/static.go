@@ -64,7 +64,20 @@ type project struct{}
 
 func (project) Describe() string { return "none (a prebuilt binary from the context)" }
 
-func (project) Precheck(context.Context, *spec.Spec, assemble.Pair, ocispecs.Platform) error {
+// Precheck refuses, before any image is pulled, what needs apt in the
+// builder while the builder is the static image, which has no apt (nor a
+// shell or a C library): it would otherwise fail in the build with apt-get
+// not found. With base.builder set, the user chose a builder that has it.
+func (project) Precheck(_ context.Context, s *spec.Spec, pair assemble.Pair, _ ocispecs.Platform) error {
+	if s.Base.Builder != "" {
+		return nil
+	}
+	switch {
+	case len(s.Build.AptPackages) > 0:
+		return s.Errorf(spec.Field("build.aptPackages"), "build.aptPackages needs apt in the builder, and language static's builder %s has none; build the binary before distill, or set base.builder to an image with apt", pair.Builder)
+	case len(s.App.RuntimePackages) > 0:
+		return s.Errorf(spec.Field("app.runtimePackages"), "app.runtimePackages needs apt in the builder, and language static's builder %s has none; set base.builder to a Debian image with apt (the packages come from the runtime's release)", pair.Builder)
+	}
 	return nil
 }
 
