@@ -42,11 +42,19 @@ const TargetBuilder = "builder"
 
 // Options are what the caller of the build function decides.
 type Options struct {
-	// Helper is distill's static executable for the helper steps. Nil: the
-	// frontend's own image (a `# syntax=` build), found through the
-	// gateway; the CLI passes its own executable, sent through the session.
+	// Helper is distill's static executable for the helper steps. Nil (and
+	// no HelperLocal): the frontend's own image (a `# syntax=` build),
+	// found through the gateway.
 	Helper *assemble.Helper
+	// HelperLocal names a local of the build's own session that serves
+	// distill's executable as HelperLocalFile: how `distill build` sends
+	// itself. Being a session local, the helper has one digest for every
+	// solve of the build (the image and its verification share steps).
+	HelperLocal string
 }
+
+// HelperLocalFile is the executable's name in Options.HelperLocal.
+const HelperLocalFile = "distill"
 
 // Build is the gateway build function (client.BuildFunc) of the frontend
 // image.
@@ -240,6 +248,11 @@ func Findings(in *inputs.Inputs, now []lock.Base) []lint.Finding {
 func helperOf(c client.Client, o Options) (assemble.Helper, error) {
 	if o.Helper != nil {
 		return *o.Helper, nil
+	}
+	if o.HelperLocal != "" {
+		st := bkllb.Local(o.HelperLocal, bkllb.SessionID(c.BuildOpts().SessionID), bkllb.SharedKeyHint(o.HelperLocal),
+			bkllb.IncludePatterns([]string{HelperLocalFile}), bkllb.WithCustomName("[internal] distill's helper (the client's executable)"))
+		return assemble.Helper{State: st, Path: "/" + HelperLocalFile}, nil
 	}
 	cf, ok := c.(interface{ CurrentFrontend() (*bkllb.State, error) })
 	if !ok {

@@ -101,10 +101,6 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	if err != nil {
 		return err
 	}
-	helper, _, err := selfHelper()
-	if err != nil {
-		return err
-	}
 
 	mode := progressui.DisplayMode(f.progress)
 	if f.progress == "" {
@@ -121,7 +117,7 @@ func runBuild(ctx context.Context, f buildFlags, dir string) error {
 	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, *solveOpt, "distill", frontend.New(frontend.Options{Helper: helper}), ch)
+		resp, err = c.Build(ectx, *solveOpt, "distill", frontend.New(frontend.Options{HelperLocal: selfLocal}), ch)
 		return err
 	})
 	var warnings []client.VertexWarning

@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/distill-build/distill/assemble"
+	"github.com/distill-build/distill/frontend"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
 )
@@ -22,10 +23,11 @@ const selfLocal = "distill-helper"
 // selfName is the executable's name in the helper state, whatever the
 // file is called on disk, so the LLB is the same wherever and however the
 // CLI is installed.
-const selfName = "distill"
+const selfName = frontend.HelperLocalFile
 
-// selfHelper is the CLI's own executable as the build's helper: a local
-// source of just that file, served by selfFS.
+// selfHelper is the CLI's own executable as the helper of an offline
+// description (distill llb), and selfFS, which serves it to a build's
+// session (frontend.Options.HelperLocal).
 func selfHelper() (*assemble.Helper, fsutil.FS, error) {
 	if runtime.GOOS != "linux" {
 		return nil, nil, fmt.Errorf("distill build runs its own executable inside the build, which needs a Linux build of distill (this one is for %s/%s); build with `docker buildx build` and `# syntax=` instead", runtime.GOOS, runtime.GOARCH)
