@@ -193,10 +193,17 @@ func (f PIDFile) Stop(t StopTimeouts) (pid int, killed bool, err error) {
 	if !ok {
 		return 0, false, f.Remove()
 	}
+	// gone asks the kernel whether p itself still lives (same start time,
+	// not a zombie), not f.is: an exiting process loses its cmdline before
+	// it stops running, which would end the wait too early
+	lives := func() bool {
+		st, err := readStat(p.PID)
+		return err == nil && st.state != 'Z' && st.state != 'X' && (p.Start == 0 || st.start == p.Start)
+	}
 	gone := func(d time.Duration) bool {
 		deadline := time.Now().Add(d)
 		for {
-			if !f.is(p) {
+			if !lives() {
 				return true
 			}
 			if time.Now().After(deadline) {
