@@ -31,6 +31,6 @@ LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
 LABEL org.opencontainers.image.source="https://github.com/distill-build/distill" \
       org.opencontainers.image.description="distill: secure-by-default images from distill.yaml (BuildKit frontend)"
-COPY --link --from=build /out/distill /usr/bin/distill
+COPY --link --chown=0:0 --from=build /out/distill /usr/bin/distill
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/distill", "frontend"]

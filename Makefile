@@ -8,9 +8,13 @@ GO ?= go
 
 all: bin
 
+# the same flags as the frontend image's (Dockerfile): one version's CLI and
+# frontend image are the same bytes, so their helper steps share the cache
+VERSION ?= dev
+LDFLAGS := -s -w -X github.com/distill-build/distill/internal/version.Version=$(VERSION)
 bin:
 	@mkdir -p bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/distill ./cmd/distill
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o bin/distill ./cmd/distill
 
 # unit tests: no engine needed
 unit:

@@ -38,9 +38,10 @@ const (
 	// ContextMount is where a dependency install sees the context paths it
 	// needs besides its manifest (path dependencies of a lock).
 	ContextMount = "/run/distill/context"
-	// HelperMount is where distill's own static binary is mounted, read
-	// only, into the steps that run it (see Helper).
+	// HelperMount holds distill's own static binary, mounted read only as
+	// HelperExe into the steps that run it (see Helper).
 	HelperMount = "/run/distill/helper"
+	HelperExe   = HelperMount + "/distill"
 )
 
 // Image is a base image resolved to a digest, with its config.

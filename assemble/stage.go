@@ -119,15 +119,19 @@ func (st *Stage) BaseState(img Image, stage string) llb.State {
 }
 
 // Helper runs distill's static executable: `helper COMMAND ARGS...`,
-// mounted read-only at HelperMount.
+// mounted read-only at HelperExe.
 func (st *Stage) Helper(command string, args ...string) llb.RunOption {
 	return helperRun(st.opt.Helper, command, args)
 }
 
 func helperRun(h Helper, command string, args []string) llb.RunOption {
-	dir, file := path.Split(path.Clean("/" + h.Path))
-	argv := append([]string{path.Join(HelperMount, file), "helper", command}, args...)
-	return runOptions{llb.Args(argv), llb.AddMount(HelperMount, h.State, llb.SourcePath(dir), llb.Readonly)}
+	// The file alone is mounted: BuildKit keys a read-only mount by the
+	// content of what it selects, and a file's key holds its bytes, mode
+	// and owner but not its name or where it lies. So the CLI's executable
+	// and the frontend image's, built alike from one version (make bin,
+	// the Dockerfile), give the steps one cache key.
+	argv := append([]string{HelperExe, "helper", command}, args...)
+	return runOptions{llb.Args(argv), llb.AddMount(HelperExe, h.State, llb.SourcePath(path.Clean("/"+h.Path)), llb.Readonly)}
 }
 
 type runOptions []llb.RunOption

@@ -93,7 +93,9 @@ func (b *bed) load() {
 		return
 	}
 	b.distill = filepath.Join(bin, "distill")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", b.distill, "../cmd/distill")
+	// the frontend image's flags (Dockerfile, make bin): the same bytes, so
+	// CLI and `# syntax=` builds of one app share their helper steps' cache
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X github.com/distill-build/distill/internal/version.Version=dev", "-o", b.distill, "../cmd/distill")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -71,9 +71,9 @@ func TestNoHelperNeedsAnInterpreter(t *testing.T) {
 						t.Errorf("%s: %q hands a program text to an interpreter or runs a shell", name, args)
 					}
 					switch {
-					case len(args) >= 3 && args[0] == assemble.HelperMount+"/distill" && args[1] == "helper":
+					case len(args) >= 3 && args[0] == assemble.HelperExe && args[1] == "helper":
 						helpers[args[2]] = true
-						if !slices.ContainsFunc(e.Mounts, func(m *pb.Mount) bool { return m.Dest == assemble.HelperMount && m.Readonly }) {
+						if !slices.ContainsFunc(e.Mounts, func(m *pb.Mount) bool { return m.Dest == assemble.HelperExe && m.Readonly }) {
 							t.Errorf("%s: helper %s runs without its read-only mount", name, args[2])
 						}
 					case slices.ContainsFunc(in.Spec.Build.Commands, func(c []string) bool { return slices.Equal(c, args) }):

@@ -115,7 +115,7 @@ func (d *decoded) sorted() []digest.Digest {
 // isHelper reports whether e runs distill's helper command cmd.
 func isHelper(e *pb.ExecOp, cmd string) bool {
 	a := e.Meta.Args
-	return len(a) >= 3 && a[0] == assemble.HelperMount+"/distill" && a[1] == "helper" && a[2] == cmd
+	return len(a) >= 3 && a[0] == assemble.HelperExe && a[1] == "helper" && a[2] == cmd
 }
 
 func isPip(e *pb.ExecOp) bool {

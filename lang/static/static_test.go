@@ -25,7 +25,7 @@ var (
 	runtimeDigest = digest.FromString("runtime")
 	// the helper as the frontend image holds it
 	testHelper = assemble.Helper{State: llb.Image("registry.example/distill:test"), Path: "/usr/bin/distill"}
-	helperArg0 = assemble.HelperMount + "/distill"
+	helperArg0 = assemble.HelperExe
 )
 
 const minimal = `apiVersion: distill/v1
@@ -235,9 +235,9 @@ func TestStepsAreTheHelperOrUserCommands(t *testing.T) {
 				if isHelper(e) {
 					helpers = append(helpers, helperCommand(e))
 					if !slices.ContainsFunc(e.Mounts, func(m *pb.Mount) bool {
-						return m.Dest == assemble.HelperMount && m.Readonly
+						return m.Dest == assemble.HelperExe && m.Readonly
 					}) {
-						t.Errorf("helper %s runs without the helper mounted read-only at %s", helperCommand(e), assemble.HelperMount)
+						t.Errorf("helper %s runs without the helper mounted read-only at %s", helperCommand(e), assemble.HelperExe)
 					}
 					continue
 				}
