@@ -25,14 +25,14 @@ unit:
 # end-to-end tests on the real engine; starts what is not running and stops what it started
 integration: bin
 	$(TESTBED) setup
-	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/...
+	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/... ./helper/...
 
 # unit suite first (no root, no engine); then the tagged e2e suite, which includes imagetest's
 # runc and Unpack tests (they need root and the runc that setup installs)
 test: bin
 	$(TESTBED) setup
 	$(MAKE) --no-print-directory unit
-	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/...
+	$(TESTBED) with $(GO) test -tags integration -count=1 -timeout 45m -v ./integration/... ./helper/...
 
 # bring the test bed up (cold: installs packages, builds tools and stand-in images)
 setup: bin
