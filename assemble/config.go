@@ -154,7 +154,5 @@ func (e *Env) Set(k, v string) {
 // List is the environment as KEY=VALUE lines.
 func (e *Env) List() []string { return e.kv }
 
-func envValue(env []string, k, def string) string { return NewEnv(env).Get(k, def) }
-
 // EnvValue is k's value in an image environment, or def.
-func EnvValue(env []string, k, def string) string { return envValue(env, k, def) }
+func EnvValue(env []string, k, def string) string { return NewEnv(env).Get(k, def) }

@@ -220,7 +220,7 @@ func (st *Stage) CopyApp(s llb.State, excludes []string) llb.State {
 // PATH (the language's tools, e.g. a venv's bin).
 func (st *Stage) Commands(s llb.State, pathPrefix string) llb.State {
 	wd := st.Workdir()
-	p := envValue(st.bases.Builder.Config.Config.Env, "PATH", DefaultPath)
+	p := EnvValue(st.bases.Builder.Config.Config.Env, "PATH", DefaultPath)
 	if pathPrefix != "" {
 		p = pathPrefix + ":" + p
 	}

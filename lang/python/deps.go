@@ -144,7 +144,7 @@ func (d *Source) Plan(s *spec.Spec, p ocispecs.Platform, pythonMinor string, bui
 		return Dependencies{RequirementsPath: d.Source.Path, Field: d.Field, Describe: "-r " + d.Source.Path}, nil, nil
 	}
 	full := pythonMinor
-	if v := envGet(builder.Config.Env, "PYTHON_VERSION"); v != "" && (full == "" || strings.HasPrefix(v, full+".")) {
+	if v := assemble.EnvValue(builder.Config.Env, "PYTHON_VERSION", ""); v != "" && (full == "" || strings.HasPrefix(v, full+".")) {
 		full = v
 	}
 	if full == "" {
@@ -208,15 +208,6 @@ func dependencyError(err error, d *Source) (filename string, data []byte, line, 
 		return "", nil, 0, 0, false
 	}
 	return pe.File, data, pe.Line, pe.Column, true
-}
-
-func envGet(env []string, k string) string {
-	for _, kv := range env {
-		if name, v, ok := strings.Cut(kv, "="); ok && name == k {
-			return v
-		}
-	}
-	return ""
 }
 
 // LintDependencies is what the check rules see of the dependencies.
