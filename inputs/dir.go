@@ -67,7 +67,8 @@ func (d Dir) Ignore(context.Context, string) ([]string, error) {
 }
 
 // MaxFileSize bounds a context file read for planning (a lock or a
-// manifest): one byte over the parsers' limit is enough to refuse it.
+// manifest): one byte over the languages' parsers' limit (pydeps'
+// 16 MiB; lang/python's tests keep the two in step) is enough to refuse it.
 const MaxFileSize = 16<<20 + 1
 
 // ReadContext reads context files: a path the excludes (.dockerignore
