@@ -394,6 +394,10 @@ func TestLockedBuildNeedsNoTag(t *testing.T) {
 			if got := img.Labels()["org.opencontainers.image.base.digest"]; got != pinned {
 				t.Errorf("base digest %s, want the locked %s", got, pinned)
 			}
+			// the image on the untagged base starts and answers
+			if body := serve(t, img)("/"); strings.TrimSpace(body) != "hello from python-http" {
+				t.Errorf("the locked build answers %q", body)
+			}
 		})
 	}
 	out, err := buildxCall(t, a, "check")
